@@ -1,0 +1,1 @@
+"""Alembic migrations for the plugin's own tables, mapped to ``reconnect_clinic.migrations``."""

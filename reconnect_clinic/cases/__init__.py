@@ -1,0 +1,1 @@
+"""Cases: a therapist's couples, their two partners, and the dashboard."""

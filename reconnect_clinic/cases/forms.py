@@ -1,0 +1,69 @@
+"""Forms for opening and editing a case."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    Form,
+    FormField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from ..models import CaseStatus
+
+STATUS_CHOICES = [
+    SelectChoice(CaseStatus.ACTIVE.value, "Active"),
+    SelectChoice(CaseStatus.PAUSED.value, "Paused"),
+    SelectChoice(CaseStatus.CLOSED.value, "Closed"),
+]
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class PartnerForm(Form):
+    """One partner's details. A plain ``Form``: the CSRF token lives on the outer form."""
+
+    first_name = StringField(
+        "First name",
+        validators=[DataRequired("Please enter a first name."), Length(max=100)],
+        filters=[_strip],
+    )
+    last_name = StringField("Last name", validators=[Optional(), Length(max=100)], filters=[_strip])
+    email = EmailField(
+        "Email",
+        validators=[Optional(), Email("Please enter a valid email address."), Length(max=254)],
+        filters=[_strip],
+        description="Used only to send this partner their private links.",
+    )
+    pronouns = StringField("Pronouns", validators=[Optional(), Length(max=40)], filters=[_strip])
+
+
+class CoupleForm(FlaskForm):
+    label = StringField(
+        "Case name",
+        validators=[Optional(), Length(max=200)],
+        filters=[_strip],
+        description="How the case appears on your dashboard. Left empty, the partners' "
+        "first names are used.",
+    )
+    status = SelectField("Status", choices=STATUS_CHOICES, default=CaseStatus.ACTIVE.value)
+    opened_on = DateField(
+        "Opened on",
+        validators=[DataRequired("Please give the date the case opened (YYYY-MM-DD).")],
+        default=date.today,
+    )
+    partner_a = FormField(PartnerForm, label="Partner A")
+    partner_b = FormField(PartnerForm, label="Partner B")
+
+    def validate_opened_on(self, field: DateField) -> None:
+        if field.data and field.data > date.today():  # noqa: DTZ011 - the therapist's own day
+            raise ValidationError("A case cannot open on a future date.")

@@ -1,0 +1,130 @@
+"""The therapist's dashboard and case pages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
+
+from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..models import CaseStatus, Couple, IntakeResponse
+from ..security.access import couple_or_404, visible_couples
+from ..security.audit import record_event
+from ..state import db_session
+from .forms import CoupleForm, PartnerForm
+from .operations import CaseDetails, PartnerDetails, open_case, update_case
+
+STATUS_FILTERS = ("open", "closed", "all")
+
+
+def _today() -> date:
+    return date.today()  # noqa: DTZ011 - dates a therapist types are in their own day
+
+
+def _details(form: CoupleForm) -> CaseDetails:
+    def partner(sub: PartnerForm) -> PartnerDetails:
+        return PartnerDetails(
+            first_name=sub.first_name.data or "",
+            last_name=sub.last_name.data or "",
+            email=sub.email.data or None,
+            pronouns=sub.pronouns.data or None,
+        )
+
+    return CaseDetails(
+        label=form.label.data or "",
+        status=form.status.data,
+        opened_on=form.opened_on.data,
+        partner_a=partner(form.partner_a.form),
+        partner_b=partner(form.partner_b.form),
+    )
+
+
+@bp.route("/")
+@therapist_required
+def dashboard() -> Any:
+    therapist = signed_in_therapist()
+    shown = request.args.get("show", "open")
+    if shown not in STATUS_FILTERS:
+        shown = "open"
+    query = visible_couples(therapist).options(selectinload(Couple.partners))
+    if shown == "open":
+        query = query.where(Couple.status != CaseStatus.CLOSED.value)
+    elif shown == "closed":
+        query = query.where(Couple.status == CaseStatus.CLOSED.value)
+    couples = db_session().scalars(query.order_by(Couple.label, Couple.id)).all()
+    return render_template(
+        "reconnect_clinic/dashboard.html", couples=couples, shown=shown, filters=STATUS_FILTERS
+    )
+
+
+@bp.route("/couples/new", methods=["GET", "POST"])
+@therapist_required
+def couple_new() -> Any:
+    therapist = signed_in_therapist()
+    form = CoupleForm()
+    if form.validate_on_submit():
+        couple = open_case(therapist, _details(form), today=_today())
+        db_session().commit()
+        flash(f"Case “{couple.label}” opened.", "success")
+        return redirect(url_for(".couple_detail", couple_id=couple.id))
+    return render_template("reconnect_clinic/couple_form.html", form=form, couple=None)
+
+
+@bp.route("/couples/<uuid:couple_id>")
+@therapist_required
+def couple_detail(couple_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    intakes = {
+        response.partner_id: response
+        for response in db_session().scalars(
+            sa.select(IntakeResponse).where(
+                IntakeResponse.partner_id.in_([p.id for p in couple.partners]),
+                IntakeResponse.deleted_at.is_(None),
+            )
+        )
+    }
+    record_event("couple.view", actor=therapist, record=couple, couple_id=couple.id)
+    db_session().commit()
+    return render_template("reconnect_clinic/couple_detail.html", couple=couple, intakes=intakes)
+
+
+@bp.route("/couples/<uuid:couple_id>/edit", methods=["GET", "POST"])
+@therapist_required
+def couple_edit(couple_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    form = CoupleForm(obj=None if request.method == "POST" else _form_data(couple))
+    if form.validate_on_submit():
+        update_case(couple, therapist, _details(form), today=_today())
+        db_session().commit()
+        flash("Case details saved.", "success")
+        return redirect(url_for(".couple_detail", couple_id=couple.id))
+    return render_template("reconnect_clinic/couple_form.html", form=form, couple=couple)
+
+
+class _Obj:
+    """Attribute bag for pre-filling a form from a couple and its partners."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.__dict__.update(kwargs)
+
+
+def _form_data(couple: Couple) -> _Obj:
+    def partner(role: str) -> _Obj:
+        p = couple.partner(role)
+        return _Obj(
+            first_name=p.first_name, last_name=p.last_name, email=p.email, pronouns=p.pronouns
+        )
+
+    return _Obj(
+        label=couple.label,
+        status=couple.status,
+        opened_on=couple.opened_on,
+        partner_a=partner("a"),
+        partner_b=partner("b"),
+    )

@@ -1,0 +1,69 @@
+"""The standalone app: the clinic on its own, on a SQLite file, with its own login.
+
+``flask --app reconnect_clinic.demo run`` serves it; ``make demo`` also migrates and seeds.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from .extension import ReconnectClinic
+from .sqlite import configure_sqlite
+
+db = SQLAlchemy()
+csrf = CSRFProtect()
+clinic = ReconnectClinic()
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the standalone app. ``config`` overrides anything set here (tests use it)."""
+    app = Flask("reconnect_clinic.demo", instance_relative_config=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SECRET_KEY=_secret_key(instance),
+        SQLALCHEMY_DATABASE_URI=os.environ.get(
+            "RECONNECT_CLINIC_DEMO_DATABASE_URL",
+            f"sqlite:///{instance / 'reconnect_clinic_demo.sqlite'}",
+        ),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The demo is served over plain HTTP on localhost; behind TLS, set it to True.
+        SESSION_COOKIE_SECURE=os.environ.get("RECONNECT_CLINIC_DEMO_SECURE_COOKIES") == "1",
+        RECONNECT_CLINIC_PRACTICE_NAME="Reconnect Clinic (demo)",
+    )
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite(engine)
+    csrf.init_app(app)
+    clinic.init_app(app, db=db)
+
+    @app.get("/")
+    def index() -> Response:
+        return redirect(url_for("reconnect_clinic.dashboard"))
+
+    return app
+
+
+def _secret_key(instance: Path) -> str:
+    """A random key kept in the instance folder, so sign-ins survive a restart."""
+    if key := os.environ.get("RECONNECT_CLINIC_DEMO_SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

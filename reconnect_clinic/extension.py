@@ -1,0 +1,111 @@
+"""The Flask extension object."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask
+from flask_login import LoginManager
+
+from . import taxonomy
+from .config import apply_defaults
+from .state import EXTENSION_KEY, ClinicState, TherapistLoader
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy import SQLAlchemy
+
+
+class ReconnectClinic:
+    """Adds the clinic to a Flask app.
+
+    ::
+
+        db = SQLAlchemy(app)
+        clinic = ReconnectClinic()
+        clinic.init_app(app, db=db)                                  # standalone login
+        clinic.init_app(app, db=db, therapist_loader=my_loader)      # a host maps its users
+
+    The extension object holds no app: per-app state lives in
+    ``app.extensions["reconnect_clinic"]``, so one object can serve several apps.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        db: SQLAlchemy | None = None,
+        therapist_loader: TherapistLoader | None = None,
+    ) -> None:
+        self._db = db
+        self._therapist_loader = therapist_loader
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        db: SQLAlchemy | None = None,
+        therapist_loader: TherapistLoader | None = None,
+    ) -> None:
+        """Register the blueprint, the CLI and (standalone) the login manager on ``app``.
+
+        ``db`` is the host's Flask-SQLAlchemy instance; the plugin uses its session and
+        never creates an engine of its own. ``therapist_loader`` maps the host's signed-in
+        user to a :class:`~reconnect_clinic.models.Therapist` (or None); without it the
+        plugin runs its own login.
+        """
+        db = db or self._db or app.extensions.get("sqlalchemy")
+        if db is None:
+            raise RuntimeError(
+                "reconnect_clinic needs the app's Flask-SQLAlchemy instance: "
+                "init_app(app, db=db), after db.init_app(app)"
+            )
+        loader = therapist_loader or self._therapist_loader
+        apply_defaults(app.config)
+        prefix = app.config["RECONNECT_CLINIC_URL_PREFIX"]
+        if prefix and not prefix.startswith("/"):
+            raise ValueError(f"RECONNECT_CLINIC_URL_PREFIX must start with '/', got {prefix!r}")
+
+        # Load (and so validate) the taxonomy now: a broken data file stops start-up,
+        # rather than failing later on some client's page.
+        state = ClinicState(db=db, taxonomy=taxonomy.load(), therapist_loader=loader)
+        app.extensions[EXTENSION_KEY] = state
+
+        if loader is None:
+            _install_standalone_login(app)
+
+        # Importing the views attaches their routes to the blueprint.
+        from . import views  # noqa: F401
+        from .blueprint import bp
+        from .cli import clinic_cli
+
+        app.register_blueprint(bp, url_prefix=prefix or None)
+        app.cli.add_command(clinic_cli)
+
+
+def _install_standalone_login(app: Flask) -> None:
+    if getattr(app, "login_manager", None) is not None:
+        raise RuntimeError(
+            "This app already uses Flask-Login. Pass therapist_loader= to init_app so the "
+            "clinic maps your users to therapists instead of running its own login."
+        )
+    manager = LoginManager()
+    manager.login_view = "reconnect_clinic.login"
+    manager.login_message = "Please sign in to see client records."
+    manager.session_protection = "strong"
+    manager.user_loader(_load_therapist)
+    manager.init_app(app)
+
+
+def _load_therapist(therapist_id: str) -> object | None:
+    import uuid
+
+    from .models import Therapist
+    from .state import db_session
+
+    try:
+        key = uuid.UUID(therapist_id)
+    except ValueError:
+        return None
+    return db_session().get(Therapist, key)

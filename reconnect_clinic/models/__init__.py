@@ -1,0 +1,33 @@
+"""SQLAlchemy models on the plugin's own declarative base, used through the host's session."""
+
+from .audit import AuditEvent
+from .base import TABLE_PREFIX, ClinicModel, metadata, utcnow
+from .homework import Assignee, HomeworkAssignment, HomeworkCheckIn
+from .intake import IntakeResponse, IntakeStatus
+from .links import ClientLink, LinkPurpose
+from .people import CaseStatus, Couple, Partner, PartnerRole, Therapist
+from .sessions import NoteStatus, SessionFormat, SessionNote, TherapySession
+
+__all__ = [
+    "TABLE_PREFIX",
+    "Assignee",
+    "AuditEvent",
+    "CaseStatus",
+    "ClientLink",
+    "ClinicModel",
+    "Couple",
+    "HomeworkAssignment",
+    "HomeworkCheckIn",
+    "IntakeResponse",
+    "IntakeStatus",
+    "LinkPurpose",
+    "NoteStatus",
+    "Partner",
+    "PartnerRole",
+    "SessionFormat",
+    "SessionNote",
+    "Therapist",
+    "TherapySession",
+    "metadata",
+    "utcnow",
+]

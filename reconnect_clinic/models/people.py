@@ -1,0 +1,130 @@
+"""Therapists, couples (a case) and the two partners of each couple."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin
+
+if TYPE_CHECKING:
+    from .links import ClientLink
+
+
+class Therapist(RecordMixin, ClinicModel):
+    """A clinician. Standalone, they log in with a password; inside a host app they are
+    matched to the host's own user through ``host_user_id`` and have no password here."""
+
+    __tablename__ = f"{TABLE_PREFIX}therapist"
+
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), default=None)
+    host_user_id: Mapped[str | None] = mapped_column(sa.String(200), unique=True, default=None)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    couples: Mapped[list[Couple]] = relationship(back_populates="therapist")
+
+    # Flask-Login's user protocol, spelled out rather than inherited from UserMixin,
+    # whose ``is_active`` would shadow the ``active`` column.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class CaseStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class PartnerRole(StrEnum):
+    A = "a"
+    B = "b"
+
+
+class Couple(RecordMixin, SoftDeleteMixin, ClinicModel):
+    """A case: one couple in treatment with one therapist."""
+
+    __tablename__ = f"{TABLE_PREFIX}couple"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('active', 'paused', 'closed')", name="status_known"),
+        sa.CheckConstraint(
+            "closed_on IS NULL OR closed_on >= opened_on", name="closed_after_opened"
+        ),
+    )
+
+    therapist_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"), index=True
+    )
+    label: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(20), default=CaseStatus.ACTIVE.value)
+    opened_on: Mapped[date]
+    closed_on: Mapped[date | None] = mapped_column(default=None)
+    # Records lifecycle: kept until this date, and never purged while on legal hold.
+    retention_until: Mapped[date | None] = mapped_column(default=None)
+    legal_hold: Mapped[bool] = mapped_column(default=False)
+
+    therapist: Mapped[Therapist] = relationship(back_populates="couples")
+    partners: Mapped[list[Partner]] = relationship(
+        back_populates="couple", order_by="Partner.role", cascade="all, delete-orphan"
+    )
+
+    def partner(self, role: str) -> Partner:
+        """The partner in ``role`` ("a" or "b")."""
+        for partner in self.partners:
+            if partner.role == role:
+                return partner
+        raise LookupError(f"couple {self.id} has no partner {role!r}")
+
+    @property
+    def partner_a(self) -> Partner:
+        return self.partner(PartnerRole.A)
+
+    @property
+    def partner_b(self) -> Partner:
+        return self.partner(PartnerRole.B)
+
+
+class Partner(RecordMixin, ClinicModel):
+    """One of the two people in a couple. Partners have no account: they reach their own
+    forms through a private link (``ClientLink``)."""
+
+    __tablename__ = f"{TABLE_PREFIX}partner"
+    __table_args__ = (
+        # Exactly two partners per couple: one "a" and one "b".
+        sa.UniqueConstraint("couple_id", "role"),
+        sa.CheckConstraint("role IN ('a', 'b')", name="role_known"),
+    )
+
+    couple_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}couple.id"))
+    role: Mapped[str] = mapped_column(sa.String(1))
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
+    pronouns: Mapped[str | None] = mapped_column(sa.String(40), default=None)
+
+    couple: Mapped[Couple] = relationship(back_populates="partners")
+    links: Mapped[list[ClientLink]] = relationship(back_populates="partner")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

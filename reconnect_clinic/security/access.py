@@ -1,0 +1,60 @@
+"""Who may see which case. Every query for a couple goes through here.
+
+The decision itself is a plain function over plain values, so it is tested without a
+request; the query helpers apply it and answer 404 (never 403) so that another
+therapist cannot even learn that a case exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm import selectinload
+
+from ..models import Couple
+from ..state import config, db_session
+
+if TYPE_CHECKING:
+    from ..models import Therapist
+
+
+def may_access_couple(
+    *,
+    therapist_id: uuid.UUID,
+    therapist_is_admin: bool,
+    couple_therapist_id: uuid.UUID,
+    admins_see_all: bool,
+) -> bool:
+    """A therapist sees their own cases; an admin sees all of them only when the practice
+    has said so in config."""
+    if therapist_id == couple_therapist_id:
+        return True
+    return therapist_is_admin and admins_see_all
+
+
+def visible_couples(therapist: Therapist) -> sa.Select[tuple[Couple]]:
+    """A query for the cases ``therapist`` may see, soft-deleted ones left out."""
+    query = sa.select(Couple).where(Couple.deleted_at.is_(None))
+    if not (therapist.is_admin and config("ADMINS_SEE_ALL_CASES")):
+        query = query.where(Couple.therapist_id == therapist.id)
+    return query
+
+
+def couple_or_404(couple_id: uuid.UUID, therapist: Therapist) -> Couple:
+    """The couple with ``couple_id`` if ``therapist`` may see it; otherwise 404."""
+    couple = db_session().scalar(
+        sa.select(Couple)
+        .where(Couple.id == couple_id, Couple.deleted_at.is_(None))
+        .options(selectinload(Couple.partners))
+    )
+    if couple is None or not may_access_couple(
+        therapist_id=therapist.id,
+        therapist_is_admin=therapist.is_admin,
+        couple_therapist_id=couple.therapist_id,
+        admins_see_all=config("ADMINS_SEE_ALL_CASES"),
+    ):
+        abort(404)
+    return couple

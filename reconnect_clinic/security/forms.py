@@ -1,0 +1,16 @@
+"""Login and logout forms (standalone mode)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class PostOnlyForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change state."""

@@ -1,0 +1,57 @@
+"""Per-app state of the extension, kept in ``app.extensions["reconnect_clinic"]``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from .taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy.orm import Session
+
+    from .models import Therapist
+
+EXTENSION_KEY = "reconnect_clinic"
+
+TherapistLoader = Callable[[], "Therapist | None"]
+
+
+@dataclass
+class ClinicState:
+    """What the extension knows about one app: the host's database, the taxonomy loaded
+    (and validated) at start-up, and how to find the therapist behind a request."""
+
+    db: SQLAlchemy
+    taxonomy: Taxonomy
+    therapist_loader: TherapistLoader | None
+
+    @property
+    def standalone_auth(self) -> bool:
+        """True when the plugin runs its own login; False inside a host that maps users."""
+        return self.therapist_loader is None
+
+
+def get_state(app: Flask | None = None) -> ClinicState:
+    """The extension state of ``app`` (default: the current app)."""
+    app = app or current_app
+    try:
+        return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    except KeyError:
+        raise RuntimeError(
+            "reconnect_clinic is not initialised on this app: call ReconnectClinic().init_app(app)"
+        ) from None
+
+
+def db_session() -> Session:
+    """The host's Flask-SQLAlchemy session for the current app."""
+    return get_state().db.session
+
+
+def config(key: str) -> Any:
+    """A ``RECONNECT_CLINIC_`` setting of the current app, by its short name."""
+    return current_app.config[f"RECONNECT_CLINIC_{key}"]

@@ -1,0 +1,1 @@
+"""Jinja templates, mapped to ``reconnect_clinic.templates`` so an installed wheel carries them."""

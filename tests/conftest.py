@@ -1,0 +1,155 @@
+"""Shared fixtures: a migrated test database (SQLite by default, PostgreSQL when
+``RECONNECT_CLINIC_TEST_DATABASE_URL`` is set), the standalone app, clients and factories.
+
+On PostgreSQL the suite creates databases of its own on that server and drops them at
+the end, so it leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from reconnect_clinic import migrate
+from reconnect_clinic.demo import create_app
+from reconnect_clinic.demo import db as demo_db
+from reconnect_clinic.models import metadata
+from tests import factories
+
+SERVER_URL = os.environ.get("RECONNECT_CLINIC_TEST_DATABASE_URL")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if SERVER_URL:
+        return f"reconnect_clinic database: PostgreSQL ({make_url(SERVER_URL).host})"
+    return "reconnect_clinic database: SQLite (RECONNECT_CLINIC_TEST_DATABASE_URL unset)"
+
+
+class DatabaseFactory:
+    """Makes empty databases of the configured kind and removes them afterwards."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.tmp_dir = tmp_dir
+        self._dropped: list[Callable[[], None]] = []
+
+    def create(self) -> str:
+        if not SERVER_URL:
+            return f"sqlite:///{self.tmp_dir / f'clinic-{uuid.uuid4().hex[:8]}.sqlite'}"
+        server = make_url(SERVER_URL)
+        if not server.drivername.startswith("postgresql"):
+            raise pytest.UsageError("RECONNECT_CLINIC_TEST_DATABASE_URL must be PostgreSQL")
+        name = f"reconnect_clinic_test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+
+        def drop() -> None:
+            engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+            with engine.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            engine.dispose()
+
+        self._dropped.append(drop)
+        return server.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for drop in self._dropped:
+            drop()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(databases: DatabaseFactory) -> str:
+    """One database for the session, migrated to head through the real migrations."""
+    url = databases.create()
+    engine = sa.create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in a fresh context, as in production.
+
+    Tests hold an app context for the factories; without this, requests would share it,
+    and with it ``g`` and the database session, hiding bugs that only show when each
+    request starts clean.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SERVER_NAME": "clinic.test",
+        }
+    )
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    app.test_client_class = FreshContextClient
+    return app
+
+
+@pytest.fixture
+def app(session_app: Flask) -> Iterator[Flask]:
+    """The standalone app, with every clinic table emptied after each test."""
+    with session_app.app_context():
+        yield session_app
+        demo_db.session.remove()
+        with demo_db.engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make() -> Any:
+    """Factories for therapists, couples and sessions (see tests/factories.py)."""
+    return factories
+
+
+_CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    """GET ``url`` for its CSRF token, then POST ``data`` to it, as a browser would."""
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    return client.post(url, data={"csrf_token": csrf_from(page.text), **data}, **kwargs)
+
+
+def login(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> Any:
+    return post_form(client, "/clinic/login", {"email": email, "password": password})
