@@ -24,13 +24,14 @@ csrf = CSRFProtect()
 clinic = ReconnectClinic()
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None, *, instance_path: str | None = None
+) -> Flask:
     """Build the standalone app. ``config`` overrides anything set here (tests use it)."""
-    app = Flask("reconnect_clinic.demo", instance_relative_config=True)
+    app = Flask("reconnect_clinic.demo", instance_path=instance_path, instance_relative_config=True)
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
-        SECRET_KEY=_secret_key(instance),
         SQLALCHEMY_DATABASE_URI=os.environ.get(
             "RECONNECT_CLINIC_DEMO_DATABASE_URL",
             f"sqlite:///{instance / 'reconnect_clinic_demo.sqlite'}",
@@ -43,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
 
     db.init_app(app)
     with app.app_context():

@@ -106,9 +106,9 @@ def session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SERVER_NAME": "clinic.test",
-        }
+        },
+        instance_path=str(tmp_path_factory.mktemp("instance")),
     )
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
     app.test_client_class = FreshContextClient
     return app
 
