@@ -25,6 +25,37 @@ DEFAULTS: dict[str, Any] = {
     "RECONNECT_CLINIC_HOST_LOGIN_ENDPOINT": None,
     # Whether a therapist with ``is_admin`` sees every therapist's cases.
     "RECONNECT_CLINIC_ADMINS_SEE_ALL_CASES": False,
+    # How long a partner's private link works after it is made.
+    "RECONNECT_CLINIC_LINK_LIFETIME_DAYS": 14,
+    # A partner's browser forgets their link after this many idle seconds (they open the
+    # link again to carry on; everything saved stays saved).
+    "RECONNECT_CLINIC_LINK_IDLE_TIMEOUT": 2 * 60 * 60,
+    # Bad link tokens one address may try before it is refused for a while.
+    "RECONNECT_CLINIC_BAD_LINK_LIMIT": "20 per hour",
+    # Where failure counts are kept: "memory://" per process, or e.g. "redis://host:6379".
+    "RECONNECT_CLINIC_RATELIMIT_STORAGE_URI": "memory://",
+    # The practice's consent text, shown on the last intake page and signed by name.
+    "RECONNECT_CLINIC_CONSENT_TEXT": (
+        "I agree to take part in couples therapy with this practice. I understand that my "
+        "answers to this questionnaire go to my therapist, are kept confidentially as part "
+        "of my clinical record, and are not shown to my partner where the form says they "
+        "are private. I understand the limits of confidentiality: my therapist may need to "
+        "act if someone is at risk of serious harm. I can ask questions about this at any "
+        "time and can withdraw my consent by telling my therapist."
+    ),
+    # Shown on the safety and wellbeing pages of the intake.
+    "RECONNECT_CLINIC_CRISIS_TEXT": (
+        "If you are in danger right now, or thinking about ending your life, please call "
+        "your local emergency number or go to the nearest emergency department."
+    ),
+    # Email for partners' links. With no host set, nothing is emailed: the therapist
+    # copies the link instead.
+    "RECONNECT_CLINIC_SMTP_HOST": None,
+    "RECONNECT_CLINIC_SMTP_PORT": 587,
+    "RECONNECT_CLINIC_SMTP_USERNAME": None,
+    "RECONNECT_CLINIC_SMTP_PASSWORD": None,
+    "RECONNECT_CLINIC_SMTP_STARTTLS": True,
+    "RECONNECT_CLINIC_MAIL_FROM": "clinic@localhost",
 }
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from .cases.operations import CaseDetails, PartnerDetails, open_case
-from .models import TherapySession
+from .intake.content import SAFETY_QUESTIONS, page_slugs, pages_for
+from .intake.operations import response_for_link, save_page, submit_intake
+from .models import Partner, Therapist, TherapySession
+from .security.links import issue_link
 from .security.therapists import create_therapist, find_by_email
-from .state import db_session
+from .state import db_session, get_state
 
 DEMO_EMAIL = "demo.therapist@example.org"
 DEMO_PASSWORD = "reconnect-demo-2026"  # noqa: S105 - printed at start; a demo, not a secret
@@ -36,7 +39,7 @@ def seed_demo(today: date | None = None) -> bool:
         ),
         today=today,
     )
-    open_case(
+    adeyemi = open_case(
         therapist,
         CaseDetails(
             label="Adeyemi",
@@ -60,4 +63,102 @@ def seed_demo(today: date | None = None) -> bool:
             )
         )
     session.flush()
+
+    # Rivera–Chen finished their intakes: Daniel feels the distance less than Mei does,
+    # which is what the side-by-side profile is for.
+    _complete_intake(
+        therapist,
+        rivera.partner_a,
+        frequency={"sign": 1, "cause": 2},
+        stronger={"busy_and_stressful_lives": 4},
+        measure_level=0.75,
+        words=(
+            "Work has taken over and we mostly talk about logistics.",
+            "I would like us to have proper time together again.",
+        ),
+    )
+    _complete_intake(
+        therapist,
+        rivera.partner_b,
+        frequency={"sign": 3, "cause": 2},
+        stronger={"feeling_invisible": 4, "emotional_self_sufficiency": 4, "loss_of_intimacy": 3},
+        measure_level=0.35,
+        words=(
+            "I feel alone in this marriage even when we are in the same room.",
+            "To feel that Daniel is interested in my day and how I am.",
+        ),
+    )
+    # Adeyemi started: Tolu is part-way through, Chris has not opened the link yet.
+    _partial_intake(therapist, adeyemi.partner_a, pages=2)
+    issue_link(adeyemi.partner_b, "intake", created_by=therapist, lifetime=timedelta(days=14))
+    session.flush()
     return True
+
+
+def _answers(
+    frequency: dict[str, int],
+    stronger: dict[str, int],
+    measure_level: float,
+    words: tuple[str, str],
+) -> dict[str, dict[str, str]]:
+    """Plausible intake answers: a frequency per kind of concern, a few concerns felt more
+    strongly, and measure answers at ``measure_level`` (0 = lowest option, 1 = highest)."""
+    taxonomy = get_state().taxonomy
+    concern_of = {item.id: concern for concern in taxonomy.concerns for item in concern.items}
+    answers: dict[str, dict[str, str]] = {}
+    for page in pages_for(taxonomy):
+        values: dict[str, str] = {}
+        for question in page.questions:
+            if question.item_id in concern_of:
+                concern = concern_of[question.item_id]
+                level = stronger.get(concern.slug, frequency[concern.kind])
+                item = taxonomy.item(question.item_id)
+                values[question.name] = str(4 - level if item.reverse else level)
+            elif question.kind == "radio" and page.slug in ("relationship", "wellbeing"):
+                ordered = sorted(question.choices, key=lambda choice: int(choice[0]))
+                values[question.name] = ordered[round(measure_level * (len(ordered) - 1))][0]
+            elif question.name in SAFETY_QUESTIONS:
+                values[question.name] = "no"
+            elif question.kind == "radio":
+                values[question.name] = question.choices[1][0]
+            elif question.kind == "checkbox":
+                values[question.name] = "y"
+            else:
+                values[question.name] = ""
+        answers[page.slug] = values
+    answers["about"]["reasons"], answers["about"]["hopes"] = words
+    # Wellbeing answers run the other way from satisfaction: higher means more distress.
+    for name in answers["wellbeing"]:
+        answers["wellbeing"][name] = str(round((1 - measure_level) * 2))
+    answers["wellbeing"]["phq9_9"] = "0"
+    return answers
+
+
+def _complete_intake(
+    therapist: Therapist,
+    partner: Partner,
+    *,
+    frequency: dict[str, int],
+    stronger: dict[str, int],
+    measure_level: float,
+    words: tuple[str, str],
+) -> None:
+    taxonomy = get_state().taxonomy
+    issued = issue_link(partner, "intake", created_by=therapist, lifetime=timedelta(days=14))
+    response = response_for_link(issued.link, taxonomy)
+    answers = _answers(frequency, stronger, measure_level, words)
+    answers["consent"]["signature"] = partner.full_name
+    for slug in page_slugs(taxonomy):
+        save_page(response, slug, answers[slug], complete=True, next_page=None)
+    db_session().refresh(response)
+    submit_intake(response, issued.link, taxonomy, consent_name=partner.full_name)
+
+
+def _partial_intake(therapist: Therapist, partner: Partner, *, pages: int) -> None:
+    taxonomy = get_state().taxonomy
+    issued = issue_link(partner, "intake", created_by=therapist, lifetime=timedelta(days=14))
+    response = response_for_link(issued.link, taxonomy)
+    answers = _answers({"sign": 2, "cause": 2}, {}, 0.5, ("We keep missing each other.", ""))
+    slugs = page_slugs(taxonomy)
+    for index, slug in enumerate(slugs[:pages]):
+        save_page(response, slug, answers[slug], complete=True, next_page=slugs[index + 1])

@@ -9,6 +9,7 @@ from flask_login import LoginManager
 
 from . import taxonomy
 from .config import apply_defaults
+from .security.ratelimit import FailureLimiter
 from .state import EXTENSION_KEY, ClinicState, TherapistLoader
 
 if TYPE_CHECKING:
@@ -69,7 +70,16 @@ class ReconnectClinic:
 
         # Load (and so validate) the taxonomy now: a broken data file stops start-up,
         # rather than failing later on some client's page.
-        state = ClinicState(db=db, taxonomy=taxonomy.load(), therapist_loader=loader)
+        state = ClinicState(
+            db=db,
+            taxonomy=taxonomy.load(),
+            therapist_loader=loader,
+            bad_link_limiter=FailureLimiter.create(
+                app.config["RECONNECT_CLINIC_RATELIMIT_STORAGE_URI"],
+                app.config["RECONNECT_CLINIC_BAD_LINK_LIMIT"],
+                namespace="reconnect_clinic.bad_link",
+            ),
+        )
         app.extensions[EXTENSION_KEY] = state
 
         if loader is None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from .security.ratelimit import FailureLimiter
 from .taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class ClinicState:
     db: SQLAlchemy
     taxonomy: Taxonomy
     therapist_loader: TherapistLoader | None
+    bad_link_limiter: FailureLimiter
 
     @property
     def standalone_auth(self) -> bool:

@@ -1,4 +1,6 @@
-"""Imports every module that adds routes to the blueprint."""
+"""Imports every module that adds routes or handlers to the blueprint."""
 
+from . import errors  # noqa: F401
 from .cases import views as cases_views  # noqa: F401
+from .intake import views as intake_views  # noqa: F401
 from .security import views as security_views  # noqa: F401

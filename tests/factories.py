@@ -9,7 +9,7 @@ import itertools
 from datetime import date, timedelta
 
 from reconnect_clinic.cases.operations import CaseDetails, PartnerDetails, open_case
-from reconnect_clinic.models import Couple, Therapist, TherapySession
+from reconnect_clinic.models import Couple, Partner, Therapist, TherapySession
 from reconnect_clinic.security.therapists import create_therapist
 from reconnect_clinic.state import db_session
 
@@ -69,3 +69,45 @@ def therapy_session(
     session.add(result)
     session.commit()
     return result
+
+
+def intake_link(owner: Therapist, partner: Partner, *, days: int = 14) -> str:
+    """Make an intake link for ``partner`` and return its token (the raw, once-only part)."""
+    from reconnect_clinic.security.links import issue_link
+
+    issued = issue_link(partner, "intake", created_by=owner, lifetime=timedelta(days=days))
+    db_session().commit()
+    return issued.token
+
+
+def intake_answers(
+    *, frequency: str = "2", measure_pick: str = "first", safety: str = "no", text: str = ""
+) -> dict[str, dict[str, str]]:
+    """A complete set of intake answers, page by page, as a browser would post them.
+
+    ``frequency`` answers every sign and cause item; ``measure_pick`` chooses the first or
+    last option of each measure item; ``safety`` answers every safety question.
+    """
+    from reconnect_clinic.intake.content import pages_for
+    from reconnect_clinic.taxonomy import load
+
+    answers: dict[str, dict[str, str]] = {}
+    for page in pages_for(load()):
+        values: dict[str, str] = {}
+        for question in page.questions:
+            if question.kind == "radio":
+                values_for = [value for value, _ in question.choices]
+                if page.slug in ("signs", "background"):
+                    values[question.name] = frequency
+                elif page.slug == "safety":
+                    values[question.name] = safety
+                else:
+                    values[question.name] = values_for[0 if measure_pick == "first" else -1]
+            elif question.kind == "checkbox":
+                values[question.name] = "y"
+            elif question.name == "signature":
+                values[question.name] = "Alex Morgan"
+            else:
+                values[question.name] = text
+        answers[page.slug] = values
+    return answers

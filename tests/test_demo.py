@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.demo_data import DEMO_EMAIL, DEMO_PASSWORD
@@ -32,6 +34,12 @@ def test_demo_from_scratch(tmp_path, monkeypatch):
     dashboard = client.get("/clinic/").text
     assert "Rivera–Chen" in dashboard
     assert "Adeyemi" in dashboard
+    rivera = re.search(r'href="(/clinic/couples/[0-9a-f-]{36})">Rivera–Chen<', dashboard)
+    assert rivera, dashboard
+    page = client.get(rivera.group(1)).text
+    assert "Signs and causes, side by side" in page
+    assert "Where you see things most differently" in page
+    assert "Feeling Invisible" in page
     with app.app_context():
         demo_db.session.remove()
         demo_db.engine.dispose()

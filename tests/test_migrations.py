@@ -56,9 +56,11 @@ def schema_snapshot(engine: Engine) -> dict[str, Any]:
     snapshot: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names()):
         snapshot[table] = {
-            "columns": [
+            # Sorted: a column re-added by a downgrade lands at the end on PostgreSQL, and
+            # column order carries no meaning here.
+            "columns": sorted(
                 (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
-            ],
+            ),
             "pk": inspector.get_pk_constraint(table)["constrained_columns"],
             "fks": sorted(
                 (fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])

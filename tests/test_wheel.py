@@ -35,6 +35,9 @@ REQUIRED_IN_WHEEL = [
     "reconnect_clinic/migrations/versions/0001_initial.py",
     "reconnect_clinic/static/clinic.css",
     "reconnect_clinic/taxonomy/data/emotional_neglect.toml",
+    "reconnect_clinic/homework/data/exercises.toml",
+    "reconnect_clinic/templates/reconnect_clinic/email/intake_link.txt",
+    "reconnect_clinic/static/clinic.js",
 ]
 
 # Run by the fresh venv's interpreter, from a directory outside the repository.

@@ -11,10 +11,14 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..models import CaseStatus, Couple, IntakeResponse
+from ..intake.summary import summarise
+from ..intake.views import NewLinkForm
+from ..mail import mail_enabled
+from ..models import CaseStatus, ClientLink, Couple, IntakeResponse, utcnow
 from ..security.access import couple_or_404, visible_couples
 from ..security.audit import record_event
-from ..state import db_session
+from ..security.forms import PostOnlyForm
+from ..state import db_session, get_state
 from .forms import CoupleForm, PartnerForm
 from .operations import CaseDetails, PartnerDetails, open_case, update_case
 
@@ -79,18 +83,28 @@ def couple_new() -> Any:
 def couple_detail(couple_id: uuid.UUID) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
-    intakes = {
-        response.partner_id: response
-        for response in db_session().scalars(
-            sa.select(IntakeResponse).where(
-                IntakeResponse.partner_id.in_([p.id for p in couple.partners]),
-                IntakeResponse.deleted_at.is_(None),
-            )
-        )
-    }
+    partner_ids = [p.id for p in couple.partners]
+    session = db_session()
+    responses = session.scalars(
+        sa.select(IntakeResponse)
+        .where(IntakeResponse.partner_id.in_(partner_ids), IntakeResponse.deleted_at.is_(None))
+        .options(selectinload(IntakeResponse.pages))
+    ).all()
+    links = session.scalars(sa.select(ClientLink).where(ClientLink.partner_id.in_(partner_ids)))
+    intake = summarise(get_state().taxonomy, couple.partners, responses, links, utcnow())
     record_event("couple.view", actor=therapist, record=couple, couple_id=couple.id)
-    db_session().commit()
-    return render_template("reconnect_clinic/couple_detail.html", couple=couple, intakes=intakes)
+    for item in intake.partners:
+        if item.state == "submitted" and item.response is not None:
+            record_event("intake.view", actor=therapist, record=item.response, couple_id=couple.id)
+    session.commit()
+    return render_template(
+        "reconnect_clinic/couple_detail.html",
+        couple=couple,
+        intake=intake,
+        link_form=NewLinkForm(),
+        post_form=PostOnlyForm(),
+        mail_enabled=mail_enabled(),
+    )
 
 
 @bp.route("/couples/<uuid:couple_id>/edit", methods=["GET", "POST"])

@@ -3,7 +3,7 @@
 from .audit import AuditEvent
 from .base import TABLE_PREFIX, ClinicModel, metadata, utcnow
 from .homework import Assignee, HomeworkAssignment, HomeworkCheckIn
-from .intake import IntakeResponse, IntakeStatus
+from .intake import IntakePage, IntakeResponse, IntakeStatus, MeasureResult
 from .links import ClientLink, LinkPurpose
 from .people import CaseStatus, Couple, Partner, PartnerRole, Therapist
 from .sessions import NoteStatus, SessionFormat, SessionNote, TherapySession
@@ -18,9 +18,11 @@ __all__ = [
     "Couple",
     "HomeworkAssignment",
     "HomeworkCheckIn",
+    "IntakePage",
     "IntakeResponse",
     "IntakeStatus",
     "LinkPurpose",
+    "MeasureResult",
     "NoteStatus",
     "Partner",
     "PartnerRole",

@@ -1,4 +1,4 @@
-"""A partner's intake answers."""
+"""A partner's intake: pages saved as drafts, then submitted once; and measure results."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin
+from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
 from .people import Partner
 
 
@@ -20,10 +20,10 @@ class IntakeStatus(StrEnum):
 
 
 class IntakeResponse(RecordMixin, SoftDeleteMixin, ClinicModel):
-    """One partner's intake, saved as a draft page by page and then submitted once.
+    """One partner's intake, filled in page by page through their link and submitted once.
 
-    Answers keep the taxonomy version and item ids they were given under, so a later
-    taxonomy never rewrites what a partner said.
+    ``scores`` is computed at submission and keeps the taxonomy version and item ids it was
+    scored under, so a later taxonomy never rewrites what a partner said.
     """
 
     __tablename__ = f"{TABLE_PREFIX}intake_response"
@@ -39,7 +39,61 @@ class IntakeResponse(RecordMixin, SoftDeleteMixin, ClinicModel):
     taxonomy_version: Mapped[str] = mapped_column(sa.String(40))
     status: Mapped[str] = mapped_column(sa.String(20), default=IntakeStatus.DRAFT.value)
     current_page: Mapped[str | None] = mapped_column(sa.String(40), default=None)
-    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    consent_name: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    consent_at: Mapped[datetime | None] = mapped_column(default=None)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
+
+    partner: Mapped[Partner] = relationship()
+    pages: Mapped[list[IntakePage]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+    def page_values(self) -> dict[str, dict[str, str]]:
+        return {page.page: dict(page.values) for page in self.pages}
+
+
+class IntakePage(RecordMixin, ClinicModel):
+    """What a partner entered on one intake page, saved every time they leave the page.
+
+    One row per page, so two tabs saving different pages never overwrite each other.
+    ``complete`` says the page passed validation; a page with errors is kept as typed.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}intake_page"
+    __table_args__ = (sa.UniqueConstraint("response_id", "page"),)
+
+    response_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}intake_response.id")
+    )
+    page: Mapped[str] = mapped_column(sa.String(40))
+    values: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    complete: Mapped[bool] = mapped_column(default=False)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    response: Mapped[IntakeResponse] = relationship(back_populates="pages")
+
+
+class MeasureResult(RecordMixin, SoftDeleteMixin, ClinicModel):
+    """One administration of a validated measure (CSI-16, PHQ-9, GAD-7) for a partner.
+
+    Kept apart from the intake so the same measures can be given again later and charted
+    over treatment.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}measure_result"
+
+    partner_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}partner.id"), index=True
+    )
+    instrument: Mapped[str] = mapped_column(sa.String(20))
+    total: Mapped[int]
+    band: Mapped[str] = mapped_column(sa.String(40))
+    flags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    item_points: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    administered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    intake_response_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}intake_response.id"), default=None
+    )
 
     partner: Mapped[Partner] = relationship()

@@ -1,0 +1,101 @@
+"""WTForms classes built from the intake's page specs, one class per page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..taxonomy import Taxonomy
+from .content import IntakePageSpec, Question, pages_for
+
+_FORMS: dict[tuple[str, str], type[FlaskForm]] = {}
+
+_PLEASE_CHOOSE = "Please choose an answer."
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ChoiceField(RadioField):
+    """A radio group whose only message for a missing answer is "please choose"; the
+    "not a valid choice" check is kept for answers that are not among the options."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data in (None, ""):
+            return
+        super().pre_validate(form)
+
+
+def _field(question: Question) -> Field:
+    description = question.hint
+    if question.kind == "radio":
+        return ChoiceField(
+            question.label,
+            choices=[SelectChoice(value, label) for value, label in question.choices],
+            validators=[InputRequired(_PLEASE_CHOOSE)] if question.required else [Optional()],
+            description=description,
+        )
+    if question.kind == "checkbox":
+        return BooleanField(
+            question.label,
+            validators=[DataRequired("Please tick this box to agree.")]
+            if question.required
+            else [],
+            description=description,
+        )
+    length = Length(
+        max=question.max_length,
+        message=f"Please keep this under {question.max_length} characters.",
+    )
+    required = [DataRequired("Please fill this in.")] if question.required else [Optional()]
+    field_class = TextAreaField if question.kind == "textarea" else StringField
+    return field_class(
+        question.label,
+        validators=[*required, length],
+        filters=[_strip],
+        description=description,
+    )
+
+
+def form_class(taxonomy: Taxonomy, page: IntakePageSpec) -> type[FlaskForm]:
+    """The form for ``page``, built once per taxonomy version."""
+    key = (taxonomy.version, page.slug)
+    cls = _FORMS.get(key)
+    if cls is None:
+        attrs = {question.name: _field(question) for question in page.questions}
+        cls = _FORMS[key] = type(f"Intake_{page.slug}_Form", (FlaskForm,), attrs)
+    return cls
+
+
+def stored_values(form: FlaskForm, page: IntakePageSpec) -> dict[str, str]:
+    """What to keep of a submitted page: every answer as the partner typed or chose it,
+    valid or not, so nothing they entered is lost."""
+    values: dict[str, str] = {}
+    for question in page.questions:
+        field = form[question.name]
+        if question.kind == "checkbox":
+            values[question.name] = "y" if field.data else ""
+        elif question.kind == "radio":
+            values[question.name] = field.raw_data[0] if field.raw_data else ""
+        else:
+            data = field.data
+            values[question.name] = data if isinstance(data, str) else ""
+    return values
+
+
+def prefill(form: FlaskForm, page: IntakePageSpec, values: dict[str, str]) -> None:
+    """Put saved answers back into a freshly built form for display."""
+    for question in page.questions:
+        if question.name not in values:
+            continue
+        value = values[question.name]
+        field = form[question.name]
+        field.data = bool(value) if question.kind == "checkbox" else value
+
+
+def all_forms(taxonomy: Taxonomy) -> dict[str, type[FlaskForm]]:
+    return {page.slug: form_class(taxonomy, page) for page in pages_for(taxonomy)}

@@ -1,0 +1,35 @@
+"""Sending plain-text email through the practice's SMTP server (standard library only)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+from .state import config
+
+
+class MailNotConfigured(RuntimeError):
+    pass
+
+
+def mail_enabled() -> bool:
+    return bool(config("SMTP_HOST"))
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Send one message, raising on any failure so the caller can tell the therapist."""
+    host = config("SMTP_HOST")
+    if not host:
+        raise MailNotConfigured("RECONNECT_CLINIC_SMTP_HOST is not set")
+    message = EmailMessage()
+    message["From"] = config("MAIL_FROM")
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    with smtplib.SMTP(host, config("SMTP_PORT"), timeout=15) as smtp:
+        if config("SMTP_STARTTLS"):
+            smtp.starttls()
+        username = config("SMTP_USERNAME")
+        if username:
+            smtp.login(username, config("SMTP_PASSWORD") or "")
+        smtp.send_message(message)
