@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "RECONNECT_CLINIC_ADMINS_SEE_ALL_CASES": False,
     # How long a partner's private link works after it is made.
     "RECONNECT_CLINIC_LINK_LIFETIME_DAYS": 14,
+    # Homework links live longer: a partner keeps using theirs while the work goes on.
+    "RECONNECT_CLINIC_HOMEWORK_LINK_LIFETIME_DAYS": 90,
     # A partner's browser forgets their link after this many idle seconds (they open the
     # link again to carry on; everything saved stays saved).
     "RECONNECT_CLINIC_LINK_IDLE_TIMEOUT": 2 * 60 * 60,
@@ -56,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "RECONNECT_CLINIC_SMTP_PASSWORD": None,
     "RECONNECT_CLINIC_SMTP_STARTTLS": True,
     "RECONNECT_CLINIC_MAIL_FROM": "clinic@localhost",
+    # `flask clinic send-reminders` emails partners about homework due only when this is
+    # on (and SMTP is set up).
+    "RECONNECT_CLINIC_HOMEWORK_REMINDERS": False,
 }
 
 

@@ -55,7 +55,7 @@ def _make_link(client, couple, send=True):
     data = {"csrf_token": token}
     if send:
         data["send_email"] = "y"
-    return client.post(f"/clinic/couples/{couple.id}/partners/a/intake-link", data=data)
+    return client.post(f"/clinic/couples/{couple.id}/partners/a/links/intake", data=data)
 
 
 def test_link_is_emailed_to_the_partner(client, make, smtp):

@@ -347,7 +347,7 @@ def test_therapist_makes_and_revokes_links(client, make, app):
     page = client.get(f"/clinic/couples/{couple.id}")
     token = csrf_from(page.text)
     made = client.post(
-        f"/clinic/couples/{couple.id}/partners/a/intake-link", data={"csrf_token": token}
+        f"/clinic/couples/{couple.id}/partners/a/links/intake", data={"csrf_token": token}
     )
     assert made.status_code == 200
     assert "This is the only time the full link is shown" in made.text
@@ -356,7 +356,7 @@ def test_therapist_makes_and_revokes_links(client, make, app):
     url_token = made.text.split("/clinic/i/")[1].split('"')[0]
     assert link.token_hash != url_token and url_token not in link.token_hash
     # A second link replaces the first.
-    client.post(f"/clinic/couples/{couple.id}/partners/a/intake-link", data={"csrf_token": token})
+    client.post(f"/clinic/couples/{couple.id}/partners/a/links/intake", data={"csrf_token": token})
     db_session().expire_all()
     links = db_session().scalars(sa.select(ClientLink).order_by(ClientLink.created_at)).all()
     assert len(links) == 2 and links[0].revoked_at is not None and links[1].revoked_at is None
@@ -377,7 +377,7 @@ def test_other_therapist_cannot_make_or_revoke_links(client, make, app):
     token = csrf_from(client.get("/clinic/").text)
     assert (
         client.post(
-            f"/clinic/couples/{couple.id}/partners/a/intake-link", data={"csrf_token": token}
+            f"/clinic/couples/{couple.id}/partners/a/links/intake", data={"csrf_token": token}
         ).status_code
         == 404
     )

@@ -11,13 +11,24 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..intake.summary import summarise
-from ..intake.views import NewLinkForm
+from ..homework import library
+from ..homework.recommend import suggest
+from ..homework.summary import assignment_rows, reflections
+from ..homework.views import couple_assignments
+from ..intake.summary import CoupleIntake, summarise
 from ..mail import mail_enabled
-from ..models import CaseStatus, ClientLink, Couple, IntakeResponse, utcnow
+from ..models import (
+    CaseStatus,
+    ClientLink,
+    Couple,
+    IntakeResponse,
+    SuggestionDecision,
+    utcnow,
+)
 from ..security.access import couple_or_404, visible_couples
 from ..security.audit import record_event
 from ..security.forms import PostOnlyForm
+from ..security.link_views import NewLinkForm
 from ..state import db_session, get_state
 from .forms import CoupleForm, PartnerForm
 from .operations import CaseDetails, PartnerDetails, open_case, update_case
@@ -96,11 +107,15 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
     for item in intake.partners:
         if item.state == "submitted" and item.response is not None:
             record_event("intake.view", actor=therapist, record=item.response, couple_id=couple.id)
+    homework = couple_homework(couple, intake)
+    if homework["reflections"]:
+        record_event("homework.view", actor=therapist, record=couple, couple_id=couple.id)
     session.commit()
     return render_template(
         "reconnect_clinic/couple_detail.html",
         couple=couple,
         intake=intake,
+        homework=homework,
         link_form=NewLinkForm(),
         post_form=PostOnlyForm(),
         mail_enabled=mail_enabled(),
@@ -119,6 +134,32 @@ def couple_edit(couple_id: uuid.UUID) -> Any:
         flash("Case details saved.", "success")
         return redirect(url_for(".couple_detail", couple_id=couple.id))
     return render_template("reconnect_clinic/couple_form.html", form=form, couple=couple)
+
+
+def couple_homework(couple: Couple, intake: CoupleIntake) -> dict[str, Any]:
+    """Suggestions, assignments with adherence, and the reflections feed for a couple."""
+    assignments = couple_assignments(couple)
+    scores = {item.partner.role: item.scores for item in intake.partners}
+    flags = frozenset(flag.flag for item in intake.partners for flag in item.flags)
+    decided = db_session().scalars(
+        sa.select(SuggestionDecision).where(SuggestionDecision.couple_id == couple.id)
+    )
+    dismissed = frozenset(d.step for d in decided if d.decision == "dismissed")
+    open_steps = frozenset(a.healing_step for a in assignments if a.closed_on is None)
+    return {
+        "suggestions": suggest(
+            get_state().taxonomy,
+            library.load(),
+            scores.get("a"),
+            scores.get("b"),
+            flags=flags,
+            dismissed=dismissed,
+            assigned=open_steps,
+        ),
+        "rows": assignment_rows(assignments, couple.partners, _today()),
+        "reflections": reflections(assignments, couple.partners)[:20],
+        "intake_done": intake.any_submitted,
+    }
 
 
 class _Obj:

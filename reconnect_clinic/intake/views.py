@@ -4,7 +4,6 @@ intake through theirs."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,16 +19,13 @@ from flask import (
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.wrappers import Response
-from wtforms import BooleanField
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..mail import mail_enabled, send_mail
-from ..models import ClientLink, IntakeResponse, IntakeStatus, LinkPurpose, Partner, utcnow
-from ..security.access import couple_or_404
+from ..models import IntakeResponse, IntakeStatus, LinkPurpose
 from ..security.audit import record_event
-from ..security.forms import PostOnlyForm
-from ..security.link_session import current_link, end_link_session, start_link_session
-from ..security.links import LinkState, find_link, issue_link, state_of
+from ..security.link_session import current_link
+from ..security.link_views import partner_context, partner_or_404
+from ..security.links import LinkState
 from ..state import config, db_session, get_state
 from .content import IntakePageSpec, page_slugs, page_spec, pages_for
 from .forms import form_class, prefill, stored_values
@@ -38,90 +34,7 @@ from .operations import IntakeIncomplete, response_for_link, save_page, submit_i
 PURPOSE = LinkPurpose.INTAKE.value
 
 
-class NewLinkForm(FlaskForm):
-    send_email = BooleanField("Also email the link to this partner")
-
-
 # --- therapist side -------------------------------------------------------------------
-
-
-def _partner_or_404(couple_id: uuid.UUID, role: str) -> tuple[Any, Partner]:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
-    if role not in ("a", "b"):
-        abort(404)
-    return couple, couple.partner(role)
-
-
-@bp.route("/couples/<uuid:couple_id>/partners/<role>/intake-link", methods=["POST"])
-@therapist_required
-def intake_link_create(couple_id: uuid.UUID, role: str) -> Any:
-    therapist = signed_in_therapist()
-    couple, partner = _partner_or_404(couple_id, role)
-    form = NewLinkForm()
-    if not form.validate_on_submit():
-        abort(400)
-    issued = issue_link(
-        partner,
-        PURPOSE,
-        created_by=therapist,
-        lifetime=timedelta(days=config("LINK_LIFETIME_DAYS")),
-    )
-    record_event("link.create", actor=therapist, record=issued.link, couple_id=couple.id)
-    db_session().commit()
-    url = url_for(".link_open", token=issued.token, _external=True)
-    email_result = None
-    if form.send_email.data:
-        email_result = _email_link(partner, url, issued.link)
-    # Shown once, in this response: only the token's hash is kept, so this page is the
-    # one place the full link ever appears. Not a redirect, and never cached.
-    return render_template(
-        "reconnect_clinic/intake_link_created.html",
-        couple=couple,
-        partner=partner,
-        link=issued.link,
-        url=url,
-        email_result=email_result,
-    )
-
-
-def _email_link(partner: Partner, url: str, link: ClientLink) -> str:
-    if not mail_enabled():
-        return "Email is not set up for this practice; please copy the link instead."
-    if not partner.email:
-        return "This partner has no email address; please copy the link instead."
-    practice = config("PRACTICE_NAME")
-    body = render_template(
-        "reconnect_clinic/email/intake_link.txt",
-        partner=partner,
-        url=url,
-        practice=practice,
-        expires_on=link.expires_at.date().isoformat(),
-    )
-    try:
-        send_mail(partner.email, f"Your private questionnaire from {practice}", body)
-    except Exception as error:  # any SMTP failure is reported, not raised
-        return f"The email could not be sent ({type(error).__name__}); please copy the link."
-    return f"Emailed to {partner.email}."
-
-
-@bp.route("/couples/<uuid:couple_id>/links/<uuid:link_id>/revoke", methods=["POST"])
-@therapist_required
-def link_revoke(couple_id: uuid.UUID, link_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
-    form = PostOnlyForm()
-    if not form.validate_on_submit():
-        abort(400)
-    link = db_session().get(ClientLink, link_id)
-    if link is None or link.partner_id not in {p.id for p in couple.partners}:
-        abort(404)
-    if link.revoked_at is None:
-        link.revoked_at = utcnow()
-        record_event("link.revoke", actor=therapist, record=link, couple_id=couple.id)
-        db_session().commit()
-    flash("The link no longer works.", "success")
-    return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor="intake"))
 
 
 @bp.route("/couples/<uuid:couple_id>/partners/<role>/intake")
@@ -129,7 +42,7 @@ def link_revoke(couple_id: uuid.UUID, link_id: uuid.UUID) -> Any:
 def intake_answers(couple_id: uuid.UUID, role: str) -> Any:
     """Every answer one partner gave, for the therapist."""
     therapist = signed_in_therapist()
-    couple, partner = _partner_or_404(couple_id, role)
+    couple, partner = partner_or_404(couple_id, role)
     taxonomy = get_state().taxonomy
     responses = (
         db_session()
@@ -159,50 +72,9 @@ def intake_answers(couple_id: uuid.UUID, role: str) -> Any:
 # --- partner side ---------------------------------------------------------------------
 
 
-def link_problem(kind: str) -> Response:
-    """A plain page that says what to do and reveals nothing about the couple."""
-    status = {"unknown": 404, "expired": 410, "revoked": 410, "limited": 429}[kind]
-    response = make_response(
-        render_template("reconnect_clinic/link_problem.html", kind=kind, client_page=True),
-        status,
-    )
-    return response
-
-
-@bp.route("/i/<token>")
-def link_open(token: str) -> Any:
-    limiter = get_state().bad_link_limiter
-    address = request.remote_addr or "unknown"
-    if limiter.blocked(address):
-        return link_problem("limited")
-    link = find_link(token, PURPOSE)
-    if link is None:
-        limiter.fail(address)
-        return link_problem("unknown")
-    state = state_of(link)
-    if state in (LinkState.EXPIRED, LinkState.REVOKED):
-        limiter.fail(address)
-        return link_problem(state.value)
-    link.last_opened_at = utcnow()
-    record_event("link.open", actor=link, record=link, couple_id=link.partner.couple_id)
-    db_session().commit()
-    start_link_session(link)
-    return redirect(url_for(".intake_resume"))
-
-
-def _partner_context() -> tuple[ClientLink, LinkState] | Response:
-    link, state = current_link(PURPOSE)
-    if link is None or state is None:
-        return link_problem("unknown")
-    if state in (LinkState.EXPIRED, LinkState.REVOKED):
-        end_link_session()
-        return link_problem(state.value)
-    return link, state
-
-
 @bp.route("/intake/")
 def intake_resume() -> Any:
-    context = _partner_context()
+    context = partner_context(PURPOSE)
     if isinstance(context, Response):
         return context
     link, _ = context
@@ -219,7 +91,7 @@ def intake_resume() -> Any:
 
 @bp.route("/intake/<page>", methods=["GET", "POST"])
 def intake_page(page: str) -> Any:
-    context = _partner_context()
+    context = partner_context(PURPOSE)
     if isinstance(context, Response):
         return context
     link, _ = context
@@ -353,7 +225,7 @@ def _render_page(form: FlaskForm, spec: IntakePageSpec, response: IntakeResponse
 
 @bp.route("/intake/done")
 def intake_done() -> Any:
-    context = _partner_context()
+    context = partner_context(PURPOSE)
     if isinstance(context, Response):
         return context
     link, _ = context

@@ -2,7 +2,16 @@
 
 from .audit import AuditEvent
 from .base import TABLE_PREFIX, ClinicModel, metadata, utcnow
-from .homework import Assignee, HomeworkAssignment, HomeworkCheckIn
+from .homework import (
+    Assignee,
+    Completion,
+    CustomExercise,
+    Frequency,
+    HomeworkAssignment,
+    HomeworkCheckIn,
+    ReminderSent,
+    SuggestionDecision,
+)
 from .intake import IntakePage, IntakeResponse, IntakeStatus, MeasureResult
 from .links import ClientLink, LinkPurpose
 from .people import CaseStatus, Couple, Partner, PartnerRole, Therapist
@@ -15,7 +24,10 @@ __all__ = [
     "CaseStatus",
     "ClientLink",
     "ClinicModel",
+    "Completion",
     "Couple",
+    "CustomExercise",
+    "Frequency",
     "HomeworkAssignment",
     "HomeworkCheckIn",
     "IntakePage",
@@ -26,8 +38,10 @@ __all__ = [
     "NoteStatus",
     "Partner",
     "PartnerRole",
+    "ReminderSent",
     "SessionFormat",
     "SessionNote",
+    "SuggestionDecision",
     "Therapist",
     "TherapySession",
     "metadata",

@@ -1,17 +1,17 @@
-"""Homework assignments drawn from the healing steps, and partners' check-ins."""
+"""Homework: exercises (the library's and therapists' own), assignments, check-ins."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin
-from .people import Couple, Partner
+from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
+from .people import Couple, Partner, Therapist
 
 
 class Assignee(StrEnum):
@@ -20,17 +20,60 @@ class Assignee(StrEnum):
     BOTH = "both"
 
 
+class Frequency(StrEnum):
+    ONCE = "once"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class Completion(StrEnum):
+    DONE = "done"
+    PARTLY = "partly"
+    NOT_DONE = "not_done"
+
+
+class CustomExercise(RecordMixin, SoftDeleteMixin, ClinicModel):
+    """A therapist's own exercise, written from scratch or edited from a library copy."""
+
+    __tablename__ = f"{TABLE_PREFIX}custom_exercise"
+    __table_args__ = (
+        sa.CheckConstraint("mode IN ('together', 'individual')", name="mode_known"),
+        sa.CheckConstraint("frequency IN ('once', 'daily', 'weekly')", name="frequency_known"),
+    )
+
+    therapist_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"), index=True
+    )
+    step: Mapped[str] = mapped_column(sa.String(60))
+    based_on: Mapped[str | None] = mapped_column(sa.String(80), default=None)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    purpose: Mapped[str] = mapped_column(sa.Text)
+    mode: Mapped[str] = mapped_column(sa.String(20))
+    frequency: Mapped[str] = mapped_column(sa.String(20))
+    times_per_week: Mapped[int] = mapped_column(default=0)
+    duration_minutes: Mapped[int]
+    instructions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    reflection_prompts: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    therapist_note: Mapped[str] = mapped_column(sa.Text, default="")
+
+
 class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
     """An exercise given to one or both partners.
 
     ``content`` is a snapshot of the exercise text as it was given, so editing the library
-    later never changes what a client already received.
+    or a custom exercise later never changes what a client already received.
     """
 
     __tablename__ = f"{TABLE_PREFIX}homework_assignment"
     __table_args__ = (
         sa.CheckConstraint("assignee IN ('a', 'b', 'both')", name="assignee_known"),
         sa.CheckConstraint("due_on >= starts_on", name="due_after_start"),
+        sa.CheckConstraint("frequency IN ('once', 'daily', 'weekly')", name="frequency_known"),
+        sa.CheckConstraint(
+            "(frequency = 'weekly' AND times_per_week BETWEEN 1 AND 7) OR "
+            "(frequency <> 'weekly' AND times_per_week IS NULL)",
+            name="times_per_week_fits",
+        ),
     )
 
     couple_id: Mapped[uuid.UUID] = mapped_column(
@@ -39,18 +82,30 @@ class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
     assigned_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"))
     healing_step: Mapped[str] = mapped_column(sa.String(60))
     taxonomy_version: Mapped[str] = mapped_column(sa.String(40))
+    exercise_ref: Mapped[str | None] = mapped_column(sa.String(120), default=None)
     title: Mapped[str] = mapped_column(sa.String(200))
     content: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     assignee: Mapped[str] = mapped_column(sa.String(4))
     starts_on: Mapped[date]
     due_on: Mapped[date]
-    frequency: Mapped[str] = mapped_column(sa.String(20), default="once")
+    frequency: Mapped[str] = mapped_column(sa.String(20), default=Frequency.ONCE.value)
     times_per_week: Mapped[int | None] = mapped_column(default=None)
     therapist_note: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    suggestion_reason: Mapped[str | None] = mapped_column(sa.Text, default=None)
     closed_on: Mapped[date | None] = mapped_column(default=None)
 
     couple: Mapped[Couple] = relationship()
-    check_ins: Mapped[list[HomeworkCheckIn]] = relationship(back_populates="assignment")
+    assigned_by: Mapped[Therapist] = relationship()
+    check_ins: Mapped[list[HomeworkCheckIn]] = relationship(
+        back_populates="assignment", order_by="HomeworkCheckIn.created_at"
+    )
+
+    def is_for(self, role: str) -> bool:
+        return self.assignee in (role, Assignee.BOTH)
+
+    @property
+    def is_joint(self) -> bool:
+        return self.content.get("mode") == "together"
 
 
 class HomeworkCheckIn(RecordMixin, SoftDeleteMixin, ClinicModel):
@@ -62,17 +117,52 @@ class HomeworkCheckIn(RecordMixin, SoftDeleteMixin, ClinicModel):
         sa.CheckConstraint(
             "helpfulness IS NULL OR helpfulness BETWEEN 1 AND 5", name="helpfulness_range"
         ),
+        # The form carries a random key: a double click or a resent form stores one row.
+        sa.UniqueConstraint("assignment_id", "partner_id", "client_key"),
     )
 
     assignment_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey(f"{TABLE_PREFIX}homework_assignment.id"), index=True
     )
     partner_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}partner.id"))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
     checked_in_on: Mapped[date]
     completion: Mapped[str] = mapped_column(sa.String(20))
     helpfulness: Mapped[int | None] = mapped_column(default=None)
     reflection: Mapped[str | None] = mapped_column(sa.Text, default=None)
     share_with_partner: Mapped[bool] = mapped_column(default=False)
+    # Sent after the therapist closed the assignment: kept, but not counted.
+    late: Mapped[bool] = mapped_column(default=False)
 
     assignment: Mapped[HomeworkAssignment] = relationship(back_populates="check_ins")
     partner: Mapped[Partner] = relationship()
+
+
+class SuggestionDecision(RecordMixin, ClinicModel):
+    """A therapist's answer to a suggested healing step, so a dismissed one stays away."""
+
+    __tablename__ = f"{TABLE_PREFIX}suggestion_decision"
+    __table_args__ = (
+        sa.UniqueConstraint("couple_id", "step"),
+        sa.CheckConstraint("decision IN ('accepted', 'dismissed')", name="decision_known"),
+    )
+
+    couple_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}couple.id"))
+    step: Mapped[str] = mapped_column(sa.String(60))
+    decision: Mapped[str] = mapped_column(sa.String(20))
+    decided_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderSent(RecordMixin, ClinicModel):
+    """One reminder email, recorded so running the reminder command twice sends once."""
+
+    __tablename__ = f"{TABLE_PREFIX}reminder_sent"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "partner_id", "due_on"),)
+
+    assignment_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}homework_assignment.id")
+    )
+    partner_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}partner.id"))
+    due_on: Mapped[date]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

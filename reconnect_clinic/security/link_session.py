@@ -17,36 +17,38 @@ from ..models import ClientLink
 from ..state import config, db_session
 from .links import LinkState, state_of
 
-_KEY = "reconnect_clinic_link"
+_KEY = "reconnect_clinic_link_{}"  # one entry per purpose: intake and homework side by side
 
 
 def start_link_session(link: ClientLink) -> None:
-    session[_KEY] = {"id": str(link.id), "purpose": link.purpose, "seen": time.time()}
+    session[_KEY.format(link.purpose)] = {"id": str(link.id), "seen": time.time()}
 
 
-def end_link_session() -> None:
-    session.pop(_KEY, None)
+def end_link_session(purpose: str) -> None:
+    session.pop(_KEY.format(purpose), None)
 
 
 def current_link(purpose: str) -> tuple[ClientLink | None, LinkState | None]:
     """The link this browser opened for ``purpose`` and its state, or (None, None) when
     there is none or it went idle too long."""
-    entry = session.get(_KEY)
-    if not isinstance(entry, dict) or entry.get("purpose") != purpose:
+    key = _KEY.format(purpose)
+    entry = session.get(key)
+    if not isinstance(entry, dict):
         return None, None
     now = time.time()
-    if now - float(entry.get("seen", 0)) > config("LINK_IDLE_TIMEOUT"):
-        end_link_session()
-        return None, None
     try:
+        seen = float(entry.get("seen", 0))
         link_id = uuid.UUID(str(entry.get("id")))
-    except ValueError:
-        end_link_session()
+    except (TypeError, ValueError):
+        end_link_session(purpose)
+        return None, None
+    if now - seen > config("LINK_IDLE_TIMEOUT"):
+        end_link_session(purpose)
         return None, None
     link = db_session().get(ClientLink, link_id)
     if link is None or link.purpose != purpose:
-        end_link_session()
+        end_link_session(purpose)
         return None, None
     entry["seen"] = now
-    session[_KEY] = entry
+    session[key] = entry
     return link, state_of(link)

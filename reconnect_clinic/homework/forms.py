@@ -1,0 +1,174 @@
+"""Forms for assigning homework, checking in, and therapists' own exercises."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from ..models import Assignee, Completion, Frequency
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+FREQUENCY_CHOICES = [
+    SelectChoice(Frequency.ONCE.value, "Once, by the due date"),
+    SelectChoice(Frequency.DAILY.value, "Every day"),
+    SelectChoice(Frequency.WEEKLY.value, "A number of times a week"),
+]
+
+
+class AssignForm(FlaskForm):
+    exercise = SelectField(
+        "Exercise",
+        validators=[InputRequired("Please choose an exercise.")],
+        description="From the library or your own exercises, by healing step.",
+    )
+    assignee = RadioField(
+        "For",
+        choices=[
+            SelectChoice(Assignee.BOTH.value, "Both partners"),
+            SelectChoice(Assignee.A.value, "Partner A only"),
+            SelectChoice(Assignee.B.value, "Partner B only"),
+        ],
+        default=Assignee.BOTH.value,
+        validators=[InputRequired("Please choose who this is for.")],
+    )
+    starts_on = DateField("Starts on", validators=[DataRequired("Please give a start date.")])
+    due_on = DateField("Due by", validators=[DataRequired("Please give a due date.")])
+    frequency = SelectField("How often", choices=FREQUENCY_CHOICES, default="once")
+    times_per_week = IntegerField(
+        "Times a week",
+        validators=[Optional(), NumberRange(1, 7, "Between 1 and 7 times a week, please.")],
+        description="Only for “a number of times a week”.",
+    )
+    note = TextAreaField(
+        "A personal note (optional)",
+        validators=[Optional(), Length(max=2000)],
+        filters=[_strip],
+        description="Shown to the partners with the exercise.",
+    )
+    step = HiddenField()
+
+    def validate_due_on(self, field: DateField) -> None:
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValidationError("The due date cannot be before the start date.")
+
+    def validate_times_per_week(self, field: IntegerField) -> None:
+        if self.frequency.data == Frequency.WEEKLY and not field.data:
+            raise ValidationError("Please say how many times a week (1 to 7).")
+        if self.frequency.data != Frequency.WEEKLY and field.data:
+            raise ValidationError("Leave this empty unless the exercise is weekly.")
+
+
+class CheckInForm(FlaskForm):
+    completion = RadioField(
+        "Did you do it?",
+        choices=[
+            SelectChoice(Completion.DONE.value, "Done"),
+            SelectChoice(Completion.PARTLY.value, "Partly"),
+            SelectChoice(Completion.NOT_DONE.value, "Not this time"),
+        ],
+        validators=[InputRequired("Please choose an answer.")],
+    )
+    helpfulness = RadioField(
+        "How helpful was it?",
+        choices=[
+            SelectChoice(str(n), label)
+            for n, label in ((1, "1 · not at all"), (2, "2"), (3, "3"), (4, "4"), (5, "5 · very"))
+        ],
+        validators=[Optional()],
+    )
+    reflection = TextAreaField(
+        "Your reflection, in your own words (optional)",
+        validators=[
+            Optional(),
+            Length(max=4000, message="Please keep this under 4000 characters."),
+        ],
+        filters=[_strip],
+    )
+    share_with_partner = BooleanField("Share this reflection with my partner")
+    client_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+
+
+class ExerciseForm(FlaskForm):
+    step = SelectField("Healing step", validators=[InputRequired()])
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Please give a title."), Length(max=200)],
+        filters=[_strip],
+    )
+    purpose = TextAreaField(
+        "Why it helps",
+        validators=[DataRequired("Please say what it is for."), Length(max=2000)],
+        filters=[_strip],
+    )
+    mode = RadioField(
+        "Done",
+        choices=[
+            SelectChoice("together", "Together, by both partners"),
+            SelectChoice("individual", "On one's own"),
+        ],
+        validators=[InputRequired("Please choose.")],
+    )
+    frequency = SelectField("Suggested frequency", choices=FREQUENCY_CHOICES)
+    times_per_week = IntegerField(
+        "Times a week", validators=[Optional(), NumberRange(1, 7)], default=None
+    )
+    duration_minutes = IntegerField(
+        "Minutes each time",
+        validators=[InputRequired("Please give a length."), NumberRange(1, 240)],
+    )
+    instructions = TextAreaField(
+        "Steps, one per line",
+        validators=[DataRequired("Please give at least one step."), Length(max=6000)],
+    )
+    reflection_prompts = TextAreaField(
+        "Reflection questions, one per line",
+        validators=[DataRequired("Please give at least one question."), Length(max=3000)],
+    )
+    therapist_note = TextAreaField(
+        "Note for therapists", validators=[Optional(), Length(max=2000)], filters=[_strip]
+    )
+
+    def validate_instructions(self, field: TextAreaField) -> None:
+        if not 1 <= len(lines(field.data)) <= 12:
+            raise ValidationError("Between 1 and 12 steps, one per line.")
+
+    def validate_reflection_prompts(self, field: TextAreaField) -> None:
+        if not 1 <= len(lines(field.data)) <= 6:
+            raise ValidationError("Between 1 and 6 questions, one per line.")
+
+    def validate_times_per_week(self, field: IntegerField) -> None:
+        if self.frequency.data == Frequency.WEEKLY and not field.data:
+            raise ValidationError("Please say how many times a week (1 to 7).")
+
+
+def lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def today() -> date:
+    return date.today()  # noqa: DTZ011 - dates a therapist types are in their own day

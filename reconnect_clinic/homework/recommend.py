@@ -1,0 +1,115 @@
+"""Suggesting healing steps from a couple's intake profile, as a pure function.
+
+Each sign or cause a partner scored high on points, through the taxonomy's mapping, at
+the healing steps that address it. A step's weight is the sum of the scores behind it,
+so a concern both partners feel counts twice, and each suggestion carries the reasons
+a therapist can read and judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..taxonomy import Taxonomy
+from .library import Exercise, Library
+
+# A sign or cause scored at or above this (0-100) is "high" for a partner.
+HIGH_SCORE = 60
+SAFETY_FLAGS = frozenset({"safety_concern", "safety_discuss"})
+
+SAFETY_NOTE = (
+    "A safety answer is flagged for this couple, so no joint exercise is suggested: see "
+    "each partner on their own first, and assign shared work only once it is safe."
+)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    step: str
+    title: str
+    weight: int
+    reasons: tuple[str, ...]
+    exercises: tuple[Exercise, ...]  # the library exercises that fit, best first
+    joint_allowed: bool
+
+    @property
+    def reason_text(self) -> str:
+        return "; ".join(self.reasons)
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    items: tuple[Suggestion, ...]
+    safety_note: str | None = None
+    dismissed: frozenset[str] = field(default_factory=frozenset)
+
+
+def _score(stored: Mapping[str, Any] | None, slug: str) -> int | None:
+    if not stored:
+        return None
+    entry = stored.get("concerns", {}).get(slug)
+    return entry.get("score") if entry else None
+
+
+def suggest(
+    taxonomy: Taxonomy,
+    library: Library,
+    a_scores: Mapping[str, Any] | None,
+    b_scores: Mapping[str, Any] | None,
+    *,
+    flags: frozenset[str] = frozenset(),
+    dismissed: frozenset[str] = frozenset(),
+    assigned: frozenset[str] = frozenset(),
+    limit: int = 5,
+    high: int = HIGH_SCORE,
+) -> Suggestions:
+    """The healing steps that fit a couple best, with their reasons.
+
+    ``a_scores`` and ``b_scores`` are the partners' stored intake scores (either may be
+    None). Steps the therapist dismissed or already assigned are left out. With a safety
+    flag, only individual exercises are offered and the result says why.
+    """
+    weights: dict[str, int] = {}
+    reasons: dict[str, list[str]] = {}
+    for concern in taxonomy.concerns:
+        a, b = _score(a_scores, concern.slug), _score(b_scores, concern.slug)
+        high_a, high_b = a is not None and a >= high, b is not None and b >= high
+        if not (high_a or high_b):
+            continue
+        who = "both partners" if high_a and high_b else ("partner A" if high_a else "partner B")
+        because = f"{who} scored high on {concern.title.lower()}"
+        for link in taxonomy.links_from(concern.slug):
+            weights[link.step] = (
+                weights.get(link.step, 0) + (a if high_a else 0) + (b if high_b else 0)
+            )
+            reasons.setdefault(link.step, []).append(f"{because} ({link.rationale})")
+
+    joint_allowed = not (flags & SAFETY_FLAGS)
+    ranked = sorted(
+        (step for step in weights if step not in dismissed and step not in assigned),
+        key=lambda step: (-weights[step], taxonomy.step(step).number),
+    )
+    items = []
+    for step in ranked[:limit]:
+        exercises = tuple(
+            exercise
+            for exercise in library.for_step(step)
+            if joint_allowed or exercise.mode == "individual"
+        )
+        items.append(
+            Suggestion(
+                step=step,
+                title=taxonomy.step(step).title,
+                weight=weights[step],
+                reasons=tuple(reasons[step]),
+                exercises=exercises,
+                joint_allowed=joint_allowed,
+            )
+        )
+    return Suggestions(
+        items=tuple(items),
+        safety_note=None if joint_allowed else SAFETY_NOTE,
+        dismissed=dismissed,
+    )

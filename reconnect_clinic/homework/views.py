@@ -1,0 +1,523 @@
+"""Homework routes: the therapist's library, assignments and adherence; each partner's
+homework page through their own link."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..models import (
+    Couple,
+    CustomExercise,
+    HomeworkAssignment,
+    LinkPurpose,
+    Partner,
+    Therapist,
+    utcnow,
+)
+from ..security.access import couple_or_404, visible_couples
+from ..security.audit import record_event
+from ..security.forms import PostOnlyForm
+from ..security.link_views import partner_context
+from ..state import db_session, get_state
+from . import library as library_module
+from .forms import AssignForm, CheckInForm, ExerciseForm, lines, today
+from .operations import (
+    CUSTOM_PREFIX,
+    LIBRARY_PREFIX,
+    AssignmentDetails,
+    CheckInDetails,
+    HomeworkError,
+    assign,
+    close_assignment,
+    custom_exercises,
+    decide_suggestion,
+    record_check_in,
+    resolve_exercise,
+    save_custom_exercise,
+)
+from .schedule import calendar_file, scheduled_days
+from .summary import CSV_HEADER, assignment_rows, csv_rows, spreadsheet_safe
+
+PURPOSE = LinkPurpose.HOMEWORK.value
+
+
+def _library() -> library_module.Library:
+    return library_module.load()
+
+
+def couple_assignments(couple: Couple) -> list[HomeworkAssignment]:
+    return list(
+        db_session().scalars(
+            sa.select(HomeworkAssignment)
+            .where(
+                HomeworkAssignment.couple_id == couple.id, HomeworkAssignment.deleted_at.is_(None)
+            )
+            .options(selectinload(HomeworkAssignment.check_ins))
+            .order_by(HomeworkAssignment.starts_on.desc(), HomeworkAssignment.created_at.desc())
+        )
+    )
+
+
+def exercise_choices(therapist: Therapist) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Options for the exercise select, grouped by healing step in the taxonomy's order."""
+    taxonomy = get_state().taxonomy
+    library = _library()
+    mine = custom_exercises(therapist)
+    groups = []
+    for step in taxonomy.steps:
+        options = [
+            (f"{LIBRARY_PREFIX}{e.slug}", f"{e.title} ({e.mode})")
+            for e in library.for_step(step.slug)
+        ]
+        options += [
+            (f"{CUSTOM_PREFIX}{c.id}", f"{c.title} (yours, {c.mode})")
+            for c in mine
+            if c.step == step.slug
+        ]
+        groups.append((step.title, options))
+    return groups
+
+
+# --- therapist: assigning -------------------------------------------------------------
+
+
+@bp.route("/couples/<uuid:couple_id>/homework/new", methods=["GET", "POST"])
+@therapist_required
+def homework_assign(couple_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    library = _library()
+    form = AssignForm()
+    groups = exercise_choices(therapist)
+    form.exercise.choices = {title: options for title, options in groups if options}
+    reason = request.values.get("reason", "")[:1000] or None
+    if request.method == "GET":
+        start = today()
+        form.starts_on.data = start
+        form.due_on.data = start + timedelta(days=7)
+        ref = request.args.get("exercise", "")
+        if ref:
+            form.exercise.data = ref
+            try:
+                exercise = resolve_exercise(ref, therapist, library)
+            except HomeworkError:
+                exercise = None
+            if exercise is not None:
+                form.frequency.data = exercise.frequency
+                form.times_per_week.data = exercise.times_per_week or None
+                if exercise.mode == "individual" and request.args.get("assignee") in ("a", "b"):
+                    form.assignee.data = request.args["assignee"]
+    elif form.validate_on_submit():
+        try:
+            exercise = resolve_exercise(form.exercise.data or "", therapist, library)
+            assignment = assign(
+                couple,
+                therapist,
+                exercise,
+                AssignmentDetails(
+                    assignee=form.assignee.data or "",
+                    starts_on=form.starts_on.data,
+                    due_on=form.due_on.data,
+                    frequency=form.frequency.data or "",
+                    times_per_week=form.times_per_week.data,
+                    note=form.note.data or None,
+                ),
+                get_state().taxonomy,
+                suggestion_reason=reason,
+                exercise_ref=form.exercise.data,
+            )
+        except HomeworkError as error:
+            db_session().rollback()
+            target = form[error.field] if error.field else form.exercise
+            target.errors = [*target.errors, str(error)]
+        else:
+            db_session().commit()
+            flash(f"“{assignment.title}” assigned.", "success")
+            return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor="homework"))
+    return render_template(
+        "reconnect_clinic/homework_assign.html", couple=couple, form=form, reason=reason
+    )
+
+
+@bp.route("/couples/<uuid:couple_id>/homework/suggestions/<step>/dismiss", methods=["POST"])
+@therapist_required
+def homework_dismiss(couple_id: uuid.UUID, step: str) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    if not PostOnlyForm().validate_on_submit():
+        abort(400)
+    try:
+        get_state().taxonomy.step(step)
+    except KeyError:
+        abort(404)
+    decide_suggestion(couple, therapist, step, "dismissed")
+    db_session().commit()
+    flash("Suggestion dismissed.", "success")
+    return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor="homework"))
+
+
+def _assignment_or_404(couple: Couple, assignment_id: uuid.UUID) -> HomeworkAssignment:
+    assignment = db_session().get(HomeworkAssignment, assignment_id)
+    if assignment is None or assignment.couple_id != couple.id or assignment.deleted_at:
+        abort(404)
+    return assignment
+
+
+@bp.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/close", methods=["POST"])
+@therapist_required
+def homework_close(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    assignment = _assignment_or_404(couple, assignment_id)
+    if not PostOnlyForm().validate_on_submit():
+        abort(400)
+    close_assignment(assignment, therapist, today())
+    db_session().commit()
+    flash(f"“{assignment.title}” closed.", "success")
+    return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor="homework"))
+
+
+@bp.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/handout.pdf")
+@therapist_required
+def homework_handout(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
+    from ..reports.render import html_to_pdf
+
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    assignment = _assignment_or_404(couple, assignment_id)
+    html = render_template(
+        "reconnect_clinic/reports/handout.html", couple=couple, assignment=assignment
+    )
+    pdf = html_to_pdf(html)
+    record_event("homework.print", actor=therapist, record=assignment, couple_id=couple.id)
+    db_session().commit()
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = 'inline; filename="homework-handout.pdf"'
+    return response
+
+
+def _csv_response(rows: list[list[str]], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
+    response = make_response(buffer.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/couples/<uuid:couple_id>/homework.csv")
+@therapist_required
+def homework_csv(couple_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    rows = assignment_rows(couple_assignments(couple), couple.partners, today())
+    record_event("homework.export", actor=therapist, record=couple, couple_id=couple.id)
+    db_session().commit()
+    return _csv_response(csv_rows(rows, couple.label), "homework-adherence.csv")
+
+
+def _caseload(therapist: Therapist) -> list[tuple[Couple, list[Any]]]:
+    session = db_session()
+    couples = session.scalars(
+        visible_couples(therapist)
+        .where(Couple.status != "closed")
+        .options(selectinload(Couple.partners))
+        .order_by(Couple.label)
+    ).all()
+    assignments = session.scalars(
+        sa.select(HomeworkAssignment)
+        .where(
+            HomeworkAssignment.couple_id.in_([c.id for c in couples]),
+            HomeworkAssignment.deleted_at.is_(None),
+            HomeworkAssignment.closed_on.is_(None),
+        )
+        .options(selectinload(HomeworkAssignment.check_ins))
+        .order_by(HomeworkAssignment.due_on)
+    ).all()
+    by_couple: dict[uuid.UUID, list[HomeworkAssignment]] = {}
+    for assignment in assignments:
+        by_couple.setdefault(assignment.couple_id, []).append(assignment)
+    as_of = today()
+    return [
+        (couple, assignment_rows(by_couple[couple.id], couple.partners, as_of))
+        for couple in couples
+        if couple.id in by_couple
+    ]
+
+
+@bp.route("/homework")
+@therapist_required
+def homework_caseload() -> Any:
+    therapist = signed_in_therapist()
+    caseload = _caseload(therapist)
+    return render_template("reconnect_clinic/homework_caseload.html", caseload=caseload)
+
+
+@bp.route("/homework.csv")
+@therapist_required
+def homework_caseload_csv() -> Any:
+    therapist = signed_in_therapist()
+    rows: list[list[str]] = []
+    for couple, assignment_list in _caseload(therapist):
+        rows += csv_rows(assignment_list, couple.label)
+        record_event("homework.export", actor=therapist, record=couple, couple_id=couple.id)
+    db_session().commit()
+    return _csv_response(rows, "caseload-adherence.csv")
+
+
+# --- therapist: exercises --------------------------------------------------------------
+
+
+@bp.route("/exercises")
+@therapist_required
+def exercises() -> Any:
+    therapist = signed_in_therapist()
+    return render_template(
+        "reconnect_clinic/exercises.html",
+        taxonomy=get_state().taxonomy,
+        library=_library(),
+        mine=custom_exercises(therapist),
+        post_form=PostOnlyForm(),
+    )
+
+
+def _exercise_form(existing: CustomExercise | None) -> ExerciseForm:
+    form = ExerciseForm()
+    form.step.choices = [(s.slug, s.title) for s in get_state().taxonomy.steps]
+    return form
+
+
+def _fill_from(form: ExerciseForm, source: Any) -> None:
+    for name in ("step", "title", "purpose", "mode", "frequency", "duration_minutes"):
+        form[name].data = getattr(source, name)
+    form.times_per_week.data = source.times_per_week or None
+    form.instructions.data = "\n".join(source.instructions)
+    form.reflection_prompts.data = "\n".join(source.reflection_prompts)
+    form.therapist_note.data = source.therapist_note
+
+
+def _exercise_fields(form: ExerciseForm, based_on: str | None) -> dict[str, object]:
+    return {
+        "step": form.step.data,
+        "title": form.title.data,
+        "purpose": form.purpose.data,
+        "mode": form.mode.data,
+        "frequency": form.frequency.data,
+        "times_per_week": form.times_per_week.data if form.frequency.data == "weekly" else 0,
+        "duration_minutes": form.duration_minutes.data,
+        "instructions": lines(form.instructions.data),
+        "reflection_prompts": lines(form.reflection_prompts.data),
+        "therapist_note": form.therapist_note.data or "",
+        "based_on": based_on,
+    }
+
+
+@bp.route("/exercises/new", methods=["GET", "POST"])
+@therapist_required
+def exercise_new() -> Any:
+    therapist = signed_in_therapist()
+    form = _exercise_form(None)
+    based_on = request.values.get("from") or None
+    if based_on:
+        try:
+            source = _library().get(based_on)
+        except KeyError:
+            abort(404)
+        if request.method == "GET":
+            _fill_from(form, source)
+            form.title.data = f"{source.title} (my version)"
+    if form.validate_on_submit():
+        exercise = save_custom_exercise(therapist, _exercise_fields(form, based_on))
+        db_session().commit()
+        flash(f"“{exercise.title}” saved to your exercises.", "success")
+        return redirect(url_for(".exercises"))
+    return render_template(
+        "reconnect_clinic/exercise_form.html", form=form, exercise=None, based_on=based_on
+    )
+
+
+def _own_exercise_or_404(exercise_id: uuid.UUID, therapist: Therapist) -> CustomExercise:
+    exercise = db_session().get(CustomExercise, exercise_id)
+    if exercise is None or exercise.therapist_id != therapist.id or exercise.deleted_at:
+        abort(404)
+    return exercise
+
+
+@bp.route("/exercises/<uuid:exercise_id>/edit", methods=["GET", "POST"])
+@therapist_required
+def exercise_edit(exercise_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    exercise = _own_exercise_or_404(exercise_id, therapist)
+    form = _exercise_form(exercise)
+    if request.method == "GET":
+        _fill_from(form, exercise)
+    elif form.validate_on_submit():
+        save_custom_exercise(therapist, _exercise_fields(form, exercise.based_on), exercise)
+        db_session().commit()
+        flash("Exercise saved. Homework already given keeps the text it was given with.", "success")
+        return redirect(url_for(".exercises"))
+    return render_template(
+        "reconnect_clinic/exercise_form.html", form=form, exercise=exercise, based_on=None
+    )
+
+
+@bp.route("/exercises/<uuid:exercise_id>/delete", methods=["POST"])
+@therapist_required
+def exercise_delete(exercise_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    exercise = _own_exercise_or_404(exercise_id, therapist)
+    if not PostOnlyForm().validate_on_submit():
+        abort(400)
+    exercise.deleted_at = utcnow()
+    db_session().commit()
+    flash("Exercise removed from your list.", "success")
+    return redirect(url_for(".exercises"))
+
+
+# --- partner: their homework -----------------------------------------------------------
+
+
+def _partner_homework(partner: Partner) -> list[HomeworkAssignment]:
+    return [
+        a
+        for a in db_session().scalars(
+            sa.select(HomeworkAssignment)
+            .where(
+                HomeworkAssignment.couple_id == partner.couple_id,
+                HomeworkAssignment.deleted_at.is_(None),
+                HomeworkAssignment.assignee.in_([partner.role, "both"]),
+            )
+            .options(selectinload(HomeworkAssignment.check_ins))
+            .order_by(HomeworkAssignment.closed_on.is_not(None), HomeworkAssignment.due_on)
+        )
+    ]
+
+
+def _check_in_form() -> CheckInForm:
+    form = CheckInForm()
+    if not form.client_key.data:
+        form.client_key.data = secrets.token_urlsafe(24)
+    return form
+
+
+@bp.route("/homework/me")
+def homework_mine() -> Any:
+    context = partner_context(PURPOSE)
+    if isinstance(context, Response):
+        return context
+    link, _ = context
+    partner = link.partner
+    assignments = _partner_homework(partner)
+    record_event("homework.view", actor=link, record=partner, couple_id=partner.couple_id)
+    db_session().commit()
+    return _render_mine(partner, assignments, forms={})
+
+
+def _render_mine(
+    partner: Partner, assignments: list[HomeworkAssignment], forms: dict[uuid.UUID, CheckInForm]
+) -> str:
+    return render_template(
+        "reconnect_clinic/homework_mine.html",
+        partner=partner,
+        assignments=assignments,
+        forms={a.id: forms.get(a.id) or _fresh_form() for a in assignments},
+        client_page=True,
+    )
+
+
+def _fresh_form() -> CheckInForm:
+    form = CheckInForm(formdata=None)
+    form.client_key.data = secrets.token_urlsafe(24)
+    return form
+
+
+@bp.route("/homework/me/<uuid:assignment_id>/check-in", methods=["POST"])
+def homework_check_in(assignment_id: uuid.UUID) -> Any:
+    context = partner_context(PURPOSE)
+    if isinstance(context, Response):
+        return context
+    link, _ = context
+    partner = link.partner
+    assignment = db_session().get(HomeworkAssignment, assignment_id)
+    if (
+        assignment is None
+        or assignment.deleted_at is not None
+        or assignment.couple_id != partner.couple_id
+        or not assignment.is_for(partner.role)
+    ):
+        abort(404)
+    form = CheckInForm()
+    if not form.validate_on_submit():
+        # Shown again with every answer as typed and the errors beside them.
+        return _render_mine(partner, _partner_homework(partner), {assignment.id: form}), 200
+    check_in, created = record_check_in(
+        assignment,
+        partner,
+        CheckInDetails(
+            client_key=form.client_key.data or "",
+            completion=form.completion.data or "",
+            helpfulness=int(form.helpfulness.data) if form.helpfulness.data else None,
+            reflection=form.reflection.data or None,
+            share_with_partner=bool(form.share_with_partner.data),
+        ),
+        today=today(),
+        actor=link,
+    )
+    db_session().commit()
+    if check_in.late:
+        flash(
+            f"“{assignment.title}” was closed on {assignment.closed_on}, so this check-in "
+            "no longer counts toward it, but it is saved and your therapist will see it.",
+            "info",
+        )
+    elif created:
+        flash(f"Check-in saved for “{assignment.title}”. Thank you.", "success")
+    else:
+        flash("That check-in was already saved.", "info")
+    return redirect(url_for(".homework_mine", _anchor=f"a-{assignment.id}"))
+
+
+@bp.route("/homework/me/<uuid:assignment_id>.ics")
+def homework_calendar(assignment_id: uuid.UUID) -> Any:
+    context = partner_context(PURPOSE)
+    if isinstance(context, Response):
+        return context
+    link, _ = context
+    partner = link.partner
+    assignment = db_session().get(HomeworkAssignment, assignment_id)
+    if (
+        assignment is None
+        or assignment.deleted_at is not None
+        or assignment.couple_id != partner.couple_id
+        or not assignment.is_for(partner.role)
+    ):
+        abort(404)
+    body = calendar_file(
+        uid_base=str(assignment.id),
+        title=assignment.title,
+        summary_text="Homework from your therapist",
+        days=scheduled_days(
+            assignment.frequency, assignment.times_per_week, assignment.starts_on, assignment.due_on
+        ),
+        duration_minutes=int(assignment.content.get("duration_minutes", 15)),
+        created=assignment.created_at,
+    )
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="homework.ics"'
+    return response
