@@ -32,8 +32,18 @@ DEFAULTS: dict[str, Any] = {
     # A partner's browser forgets their link after this many idle seconds (they open the
     # link again to carry on; everything saved stays saved).
     "RECONNECT_CLINIC_LINK_IDLE_TIMEOUT": 2 * 60 * 60,
+    # How long a page a partner has open can still be sent and saved (it carries a signed
+    # reference to their link, so a long pause never loses what they typed).
+    "RECONNECT_CLINIC_FORM_LIFETIME": 24 * 60 * 60,
+    # The address partners' links start with, e.g. "https://clinic.example.org". Unset,
+    # links use the address of the request that made them (behind a proxy, set this or
+    # use Werkzeug's ProxyFix so links are not made with an internal host name).
+    "RECONNECT_CLINIC_PUBLIC_URL": None,
     # Bad link tokens one address may try before it is refused for a while.
     "RECONNECT_CLINIC_BAD_LINK_LIMIT": "20 per hour",
+    # Failed standalone logins allowed per account and per address before login is
+    # refused for a while.
+    "RECONNECT_CLINIC_LOGIN_FAILURE_LIMIT": "10 per 15 minutes",
     # Where failure counts are kept: "memory://" per process, or e.g. "redis://host:6379".
     "RECONNECT_CLINIC_RATELIMIT_STORAGE_URI": "memory://",
     # The practice's consent text, shown on the last intake page and signed by name.

@@ -41,6 +41,11 @@ def create_app(
         # The demo is served over plain HTTP on localhost; behind TLS, set it to True.
         SESSION_COOKIE_SECURE=os.environ.get("RECONNECT_CLINIC_DEMO_SECURE_COOKIES") == "1",
         RECONNECT_CLINIC_PRACTICE_NAME="Reconnect Clinic (demo)",
+        # No form here needs more than a few hundred kilobytes.
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        # Therapists' form tokens last as long as their login (which has its own idle
+        # and absolute limits), so a long note is not refused for an old token.
+        WTF_CSRF_TIME_LIMIT=None,
     )
     if config:
         app.config.update(config)

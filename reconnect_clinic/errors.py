@@ -4,39 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from .blueprint import bp
-from .intake.views import rerender_expired_intake_page
+
+# Partner pages that are sent back: they carry a signed link reference that does the
+# CSRF token's work (see security/link_session.py), so an app-wide CSRF check must not
+# turn them away, or a partner who paused too long would lose what they typed.
+PARTNER_POST_ENDPOINTS = frozenset(
+    {"reconnect_clinic.intake_page", "reconnect_clinic.homework_check_in"}
+)
 
 
 @bp.errorhandler(CSRFError)
 def _form_expired(error: CSRFError) -> Any:
-    """A form sent with a missing or stale token. On an intake page the partner gets
-    their answers back to send again; elsewhere, a plain page that says what to do."""
-    page = (request.view_args or {}).get("page")
-    if page:
-        rerendered = rerender_expired_intake_page(page)
-        if rerendered is not None:
-            return rerendered
-    client_page = request.endpoint not in (None,) and (
-        request.endpoint.startswith("reconnect_clinic.intake")
-    )
-    return (
-        render_template("reconnect_clinic/form_expired.html", client_page=client_page),
-        400,
-    )
+    if request.endpoint in PARTNER_POST_ENDPOINTS:
+        # The view itself refuses anything without a valid link reference.
+        view = current_app.view_functions[request.endpoint]
+        return current_app.ensure_sync(view)(**(request.view_args or {}))
+    return render_template("reconnect_clinic/form_expired.html"), 400
 
 
 @bp.after_request
 def _private_headers(response: Response) -> Response:
-    """Clinical pages are never cached or stored by browsers and proxies, and never
-    leak their address to another site through the Referer header."""
+    """Clinical pages are never cached or stored by browsers and proxies, never leak
+    their address to another site through the Referer header, and are never framed."""
     if request.endpoint != "reconnect_clinic.static":
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
     return response

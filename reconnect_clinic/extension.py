@@ -79,6 +79,11 @@ class ReconnectClinic:
                 app.config["RECONNECT_CLINIC_BAD_LINK_LIMIT"],
                 namespace="reconnect_clinic.bad_link",
             ),
+            login_limiter=FailureLimiter.create(
+                app.config["RECONNECT_CLINIC_RATELIMIT_STORAGE_URI"],
+                app.config["RECONNECT_CLINIC_LOGIN_FAILURE_LIMIT"],
+                namespace="reconnect_clinic.login",
+            ),
         )
         app.extensions[EXTENSION_KEY] = state
 
@@ -92,6 +97,22 @@ class ReconnectClinic:
 
         app.register_blueprint(bp, url_prefix=prefix or None)
         app.cli.add_command(clinic_cli)
+        _exempt_partner_posts(app)
+
+
+def _exempt_partner_posts(app: Flask) -> None:
+    """Partner pages authenticate their posts with a signed link reference instead of a
+    CSRF token; tell an app-wide Flask-WTF CSRFProtect (if already set up) to let them
+    through. One set up later still works: the blueprint's CSRF error handler hands
+    such posts to their view, which checks the reference itself."""
+    csrf = app.extensions.get("csrf")
+    if csrf is None:
+        return
+    from .errors import PARTNER_POST_ENDPOINTS
+
+    for endpoint in PARTNER_POST_ENDPOINTS:
+        view = app.view_functions[endpoint]
+        csrf.exempt(f"{view.__module__}.{view.__name__}")
 
 
 def _install_standalone_login(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 from .state import config
@@ -28,7 +29,8 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message.set_content(body)
     with smtplib.SMTP(host, config("SMTP_PORT"), timeout=15) as smtp:
         if config("SMTP_STARTTLS"):
-            smtp.starttls()
+            # A verified certificate: Python's bare starttls() would accept any server.
+            smtp.starttls(context=ssl.create_default_context())
         username = config("SMTP_USERNAME")
         if username:
             smtp.login(username, config("SMTP_PASSWORD") or "")

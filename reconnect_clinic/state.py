@@ -31,6 +31,7 @@ class ClinicState:
     taxonomy: Taxonomy
     therapist_loader: TherapistLoader | None
     bad_link_limiter: FailureLimiter
+    login_limiter: FailureLimiter
 
     @property
     def standalone_auth(self) -> bool:

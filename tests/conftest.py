@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -25,6 +25,7 @@ from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.models import metadata
+from reconnect_clinic.state import get_state
 from tests import factories
 
 SERVER_URL = os.environ.get("RECONNECT_CLINIC_TEST_DATABASE_URL")
@@ -95,6 +96,10 @@ class FreshContextClient(FlaskClient):
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            # End the test's own transaction first: on SQLite every transaction holds
+            # the write lock (BEGIN IMMEDIATE), and the request must not wait for it.
+            get_state().db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -118,6 +123,9 @@ def app(session_app: Flask) -> Iterator[Flask]:
     """The standalone app, with every clinic table emptied after each test."""
     with session_app.app_context():
         yield session_app
+        state = get_state()
+        state.login_limiter.reset()  # failure counts never carry over between tests
+        state.bad_link_limiter.reset()
         demo_db.session.remove()
         with demo_db.engine.begin() as connection:
             for table in reversed(metadata.sorted_tables):
@@ -153,3 +161,39 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any
 
 def login(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> Any:
     return post_form(client, "/clinic/login", {"email": email, "password": password})
+
+
+_LINK_REF = re.compile(r'<input type="hidden" name="link_ref" value="([^"]+)"')
+
+
+def link_ref_from(html: str) -> str:
+    match = _LINK_REF.search(html)
+    assert match, "page has no link reference"
+    return match.group(1)
+
+
+class PartnerBrowser:
+    """A partner's browser: opens their link, then reads and sends their pages."""
+
+    def __init__(self, app: Flask, token: str, purpose: str = "intake") -> None:
+        self.client = app.test_client()
+        opened = self.client.get(f"/clinic/{purpose[0]}/{token}")
+        assert opened.status_code == 302, opened.text
+        self.start = opened.headers["Location"]
+        self.base = self.start.rstrip("/")
+
+    def get(self, page: str = "", **kwargs: Any) -> Any:
+        return self.client.get(f"{self.base}/{page}", **kwargs)
+
+    def post(self, page: str, values: dict[str, str], action: str = "next") -> Any:
+        ref = link_ref_from(self.get(page).text)
+        return self.client.post(
+            f"{self.base}/{page}", data={**values, "link_ref": ref, "action": action}
+        )
+
+    def fill(self, answers: dict[str, dict[str, str]]) -> Any:
+        last = None
+        for page, values in answers.items():
+            last = self.post(page, values)
+            assert last.status_code == 302, (page, last.text[:3000])
+        return last

@@ -171,3 +171,25 @@ def test_session_cookie_is_httponly_and_lax(client, make):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_failed_logins_are_limited_per_account(client, make, app):
+    me = make.therapist(email="guessed@example.org")
+    limiter = app.extensions["reconnect_clinic"].login_limiter
+    limiter.reset()
+    try:
+        for _ in range(10):
+            response = post_form(
+                client, "/clinic/login", {"email": me.email, "password": "wrong guess"}
+            )
+            assert response.status_code == 200
+        # Even the right password is refused while the limit holds.
+        refused = login(client, me.email)
+        assert refused.status_code == 429
+        assert "Too many failed sign-ins" in refused.text
+        actions = list(db_session().scalars(sa.select(AuditEvent.action)))
+        assert actions.count("therapist.login_failed") == 10
+        assert "therapist.login_refused" in actions
+    finally:
+        limiter.reset()
+    assert login(client, me.email).status_code == 302

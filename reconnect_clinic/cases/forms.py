@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..models import CaseStatus
+from ..text import clean_text
 
 STATUS_CHOICES = [
     SelectChoice(CaseStatus.ACTIVE.value, "Active"),
@@ -25,33 +26,33 @@ STATUS_CHOICES = [
 ]
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class PartnerForm(Form):
     """One partner's details. A plain ``Form``: the CSRF token lives on the outer form."""
 
     first_name = StringField(
         "First name",
         validators=[DataRequired("Please enter a first name."), Length(max=100)],
-        filters=[_strip],
+        filters=[clean_text],
     )
-    last_name = StringField("Last name", validators=[Optional(), Length(max=100)], filters=[_strip])
+    last_name = StringField(
+        "Last name", validators=[Optional(), Length(max=100)], filters=[clean_text]
+    )
     email = EmailField(
         "Email",
         validators=[Optional(), Email("Please enter a valid email address."), Length(max=254)],
-        filters=[_strip],
+        filters=[clean_text],
         description="Used only to send this partner their private links.",
     )
-    pronouns = StringField("Pronouns", validators=[Optional(), Length(max=40)], filters=[_strip])
+    pronouns = StringField(
+        "Pronouns", validators=[Optional(), Length(max=40)], filters=[clean_text]
+    )
 
 
 class CoupleForm(FlaskForm):
     label = StringField(
         "Case name",
         validators=[Optional(), Length(max=200)],
-        filters=[_strip],
+        filters=[clean_text],
         description="How the case appears on your dashboard. Left empty, the partners' "
         "first names are used.",
     )

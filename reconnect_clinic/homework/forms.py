@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,11 +26,7 @@ from wtforms.validators import (
 )
 
 from ..models import Assignee, Completion, Frequency
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
+from ..text import clean_text
 
 FREQUENCY_CHOICES = [
     SelectChoice(Frequency.ONCE.value, "Once, by the due date"),
@@ -67,7 +62,7 @@ class AssignForm(FlaskForm):
     note = TextAreaField(
         "A personal note (optional)",
         validators=[Optional(), Length(max=2000)],
-        filters=[_strip],
+        filters=[clean_text],
         description="Shown to the partners with the exercise.",
     )
     step = HiddenField()
@@ -84,6 +79,11 @@ class AssignForm(FlaskForm):
 
 
 class CheckInForm(FlaskForm):
+    class Meta:
+        # Partner pages carry a signed link reference instead of a CSRF token (see
+        # security/link_session.py): a long pause before sending never loses the text.
+        csrf = False
+
     completion = RadioField(
         "Did you do it?",
         choices=[
@@ -107,7 +107,7 @@ class CheckInForm(FlaskForm):
             Optional(),
             Length(max=4000, message="Please keep this under 4000 characters."),
         ],
-        filters=[_strip],
+        filters=[clean_text],
     )
     share_with_partner = BooleanField("Share this reflection with my partner")
     client_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
@@ -118,12 +118,12 @@ class ExerciseForm(FlaskForm):
     title = StringField(
         "Title",
         validators=[DataRequired("Please give a title."), Length(max=200)],
-        filters=[_strip],
+        filters=[clean_text],
     )
     purpose = TextAreaField(
         "Why it helps",
         validators=[DataRequired("Please say what it is for."), Length(max=2000)],
-        filters=[_strip],
+        filters=[clean_text],
     )
     mode = RadioField(
         "Done",
@@ -150,7 +150,7 @@ class ExerciseForm(FlaskForm):
         validators=[DataRequired("Please give at least one question."), Length(max=3000)],
     )
     therapist_note = TextAreaField(
-        "Note for therapists", validators=[Optional(), Length(max=2000)], filters=[_strip]
+        "Note for therapists", validators=[Optional(), Length(max=2000)], filters=[clean_text]
     )
 
     def validate_instructions(self, field: TextAreaField) -> None:

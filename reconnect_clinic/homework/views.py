@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
 from ..models import (
+    ClientLink,
     Couple,
     CustomExercise,
     HomeworkAssignment,
@@ -28,6 +29,7 @@ from ..models import (
 from ..security.access import couple_or_404, visible_couples
 from ..security.audit import record_event
 from ..security.forms import PostOnlyForm
+from ..security.link_session import link_ref
 from ..security.link_views import partner_context
 from ..state import db_session, get_state
 from . import library as library_module
@@ -393,9 +395,8 @@ def exercise_delete(exercise_id: uuid.UUID) -> Any:
 
 
 def _partner_homework(partner: Partner) -> list[HomeworkAssignment]:
-    return [
-        a
-        for a in db_session().scalars(
+    return list(
+        db_session().scalars(
             sa.select(HomeworkAssignment)
             .where(
                 HomeworkAssignment.couple_id == partner.couple_id,
@@ -405,19 +406,24 @@ def _partner_homework(partner: Partner) -> list[HomeworkAssignment]:
             .options(selectinload(HomeworkAssignment.check_ins))
             .order_by(HomeworkAssignment.closed_on.is_not(None), HomeworkAssignment.due_on)
         )
-    ]
+    )
 
 
-def _check_in_form() -> CheckInForm:
-    form = CheckInForm()
-    if not form.client_key.data:
-        form.client_key.data = secrets.token_urlsafe(24)
-    return form
+def _partner_assignment_or_404(partner: Partner, assignment_id: uuid.UUID) -> HomeworkAssignment:
+    assignment = db_session().get(HomeworkAssignment, assignment_id)
+    if (
+        assignment is None
+        or assignment.deleted_at is not None
+        or assignment.couple_id != partner.couple_id
+        or not assignment.is_for(partner.role)
+    ):
+        abort(404)
+    return assignment
 
 
-@bp.route("/homework/me")
-def homework_mine() -> Any:
-    context = partner_context(PURPOSE)
+@bp.route("/homework/<uuid:link_id>/")
+def homework_mine(link_id: uuid.UUID) -> Any:
+    context = partner_context(PURPOSE, link_id)
     if isinstance(context, Response):
         return context
     link, _ = context
@@ -425,15 +431,19 @@ def homework_mine() -> Any:
     assignments = _partner_homework(partner)
     record_event("homework.view", actor=link, record=partner, couple_id=partner.couple_id)
     db_session().commit()
-    return _render_mine(partner, assignments, forms={})
+    return _render_mine(link, assignments, forms={})
 
 
 def _render_mine(
-    partner: Partner, assignments: list[HomeworkAssignment], forms: dict[uuid.UUID, CheckInForm]
+    link: ClientLink,
+    assignments: list[HomeworkAssignment],
+    forms: dict[uuid.UUID, CheckInForm],
 ) -> str:
     return render_template(
         "reconnect_clinic/homework_mine.html",
-        partner=partner,
+        partner=link.partner,
+        link=link,
+        link_ref=link_ref(link),
         assignments=assignments,
         forms={a.id: forms.get(a.id) or _fresh_form() for a in assignments},
         client_page=True,
@@ -446,25 +456,18 @@ def _fresh_form() -> CheckInForm:
     return form
 
 
-@bp.route("/homework/me/<uuid:assignment_id>/check-in", methods=["POST"])
-def homework_check_in(assignment_id: uuid.UUID) -> Any:
-    context = partner_context(PURPOSE)
+@bp.route("/homework/<uuid:link_id>/<uuid:assignment_id>/check-in", methods=["POST"])
+def homework_check_in(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
+    context = partner_context(PURPOSE, link_id, posted=True)
     if isinstance(context, Response):
         return context
     link, _ = context
     partner = link.partner
-    assignment = db_session().get(HomeworkAssignment, assignment_id)
-    if (
-        assignment is None
-        or assignment.deleted_at is not None
-        or assignment.couple_id != partner.couple_id
-        or not assignment.is_for(partner.role)
-    ):
-        abort(404)
+    assignment = _partner_assignment_or_404(partner, assignment_id)
     form = CheckInForm()
-    if not form.validate_on_submit():
+    if not form.validate():
         # Shown again with every answer as typed and the errors beside them.
-        return _render_mine(partner, _partner_homework(partner), {assignment.id: form}), 200
+        return _render_mine(link, _partner_homework(partner), {assignment.id: form})
     check_in, created = record_check_in(
         assignment,
         partner,
@@ -489,24 +492,16 @@ def homework_check_in(assignment_id: uuid.UUID) -> Any:
         flash(f"Check-in saved for “{assignment.title}”. Thank you.", "success")
     else:
         flash("That check-in was already saved.", "info")
-    return redirect(url_for(".homework_mine", _anchor=f"a-{assignment.id}"))
+    return redirect(url_for(".homework_mine", link_id=link.id, _anchor=f"a-{assignment.id}"))
 
 
-@bp.route("/homework/me/<uuid:assignment_id>.ics")
-def homework_calendar(assignment_id: uuid.UUID) -> Any:
-    context = partner_context(PURPOSE)
+@bp.route("/homework/<uuid:link_id>/<uuid:assignment_id>.ics")
+def homework_calendar(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
+    context = partner_context(PURPOSE, link_id)
     if isinstance(context, Response):
         return context
     link, _ = context
-    partner = link.partner
-    assignment = db_session().get(HomeworkAssignment, assignment_id)
-    if (
-        assignment is None
-        or assignment.deleted_at is not None
-        or assignment.couple_id != partner.couple_id
-        or not assignment.is_for(partner.role)
-    ):
-        abort(404)
+    assignment = _partner_assignment_or_404(link.partner, assignment_id)
     body = calendar_file(
         uid_base=str(assignment.id),
         title=assignment.title,

@@ -9,15 +9,12 @@ from wtforms import BooleanField, Field, RadioField, SelectChoice, StringField, 
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..taxonomy import Taxonomy
+from ..text import clean_text
 from .content import IntakePageSpec, Question, pages_for
 
 _FORMS: dict[tuple[str, str], type[FlaskForm]] = {}
 
 _PLEASE_CHOOSE = "Please choose an answer."
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class ChoiceField(RadioField):
@@ -56,9 +53,16 @@ def _field(question: Question) -> Field:
     return field_class(
         question.label,
         validators=[*required, length],
-        filters=[_strip],
+        filters=[clean_text],
         description=description,
     )
+
+
+class _PartnerMeta:
+    # Partner pages prove where they came from with the signed link reference they carry
+    # (see security/link_session.py), which does the CSRF token's job without its
+    # one-hour expiry: a partner who pauses mid-page must not lose their answers.
+    csrf = False
 
 
 def form_class(taxonomy: Taxonomy, page: IntakePageSpec) -> type[FlaskForm]:
@@ -66,24 +70,30 @@ def form_class(taxonomy: Taxonomy, page: IntakePageSpec) -> type[FlaskForm]:
     key = (taxonomy.version, page.slug)
     cls = _FORMS.get(key)
     if cls is None:
-        attrs = {question.name: _field(question) for question in page.questions}
+        attrs: dict[str, Any] = {question.name: _field(question) for question in page.questions}
+        attrs["Meta"] = _PartnerMeta
         cls = _FORMS[key] = type(f"Intake_{page.slug}_Form", (FlaskForm,), attrs)
     return cls
 
 
 def stored_values(form: FlaskForm, page: IntakePageSpec) -> dict[str, str]:
     """What to keep of a submitted page: every answer as the partner typed or chose it,
-    valid or not, so nothing they entered is lost."""
+    valid or not, so nothing they entered is lost. Only what the page asks is kept: a
+    radio answer that is not one of its options is dropped, and text is cut at twice its
+    allowed length (the error beside the field says to shorten it)."""
     values: dict[str, str] = {}
     for question in page.questions:
         field = form[question.name]
         if question.kind == "checkbox":
             values[question.name] = "y" if field.data else ""
         elif question.kind == "radio":
-            values[question.name] = field.raw_data[0] if field.raw_data else ""
+            raw = field.raw_data[0] if field.raw_data else ""
+            allowed = {value for value, _ in question.choices}
+            values[question.name] = raw if raw in allowed else ""
         else:
             data = field.data
-            values[question.name] = data if isinstance(data, str) else ""
+            text = data if isinstance(data, str) else ""
+            values[question.name] = text[: 2 * question.max_length]
     return values
 
 

@@ -28,6 +28,10 @@ from .content import page_slugs
 from .scoring import score_intake
 
 
+class IntakeClosed(ValueError):
+    """The intake was submitted (perhaps a moment ago, from another tab): nothing changes."""
+
+
 class IntakeIncomplete(ValueError):
     """Submission was asked for before every page was complete; ``page`` is the first
     page still needing answers."""
@@ -40,14 +44,31 @@ class IntakeIncomplete(ValueError):
 def response_for_link(link: ClientLink, taxonomy: Taxonomy) -> IntakeResponse:
     """The response belonging to ``link``, started on first use.
 
-    Two first requests at once (a double click on the emailed link) both try to insert;
-    the unique link_id lets one win, and the other reads the winner's row.
+    A partner's unfinished intake moves to a new link the therapist makes for them (the
+    old one expired, or was lost), so they carry on where they stopped. Two first
+    requests at once (a double click on the emailed link) both try to insert; the unique
+    link_id lets one win, and the other reads the winner's row.
     """
     session = db_session()
     query = sa.select(IntakeResponse).where(IntakeResponse.link_id == link.id)
     response = session.scalar(query)
     if response is not None:
         return response
+    draft = session.scalar(
+        sa.select(IntakeResponse)
+        .where(
+            IntakeResponse.partner_id == link.partner_id,
+            IntakeResponse.status == IntakeStatus.DRAFT.value,
+            IntakeResponse.deleted_at.is_(None),
+        )
+        .order_by(IntakeResponse.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if draft is not None:
+        draft.link_id = link.id
+        session.flush()
+        return draft
     response = IntakeResponse(
         partner_id=link.partner_id,
         link_id=link.id,
@@ -62,6 +83,26 @@ def response_for_link(link: ClientLink, taxonomy: Taxonomy) -> IntakeResponse:
     return response
 
 
+def lock_draft(response: IntakeResponse) -> None:
+    """Lock the response row for this transaction and check it is still a draft.
+
+    A save and a submit of the same intake (two tabs, or an autosave landing during the
+    final click) then run one after the other: a save never lands after a submit, and a
+    submit scores exactly the pages as they are. SQLite gets the same order from the
+    write lock its transactions take at the start (see ``reconnect_clinic.sqlite``).
+    """
+    session = db_session()
+    status = session.scalar(
+        sa.select(IntakeResponse.status)
+        .where(IntakeResponse.id == response.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    session.refresh(response)
+    if status != IntakeStatus.DRAFT:
+        raise IntakeClosed("the intake was already submitted")
+
+
 def save_page(
     response: IntakeResponse,
     page: str,
@@ -69,11 +110,11 @@ def save_page(
     *,
     complete: bool,
     next_page: str | None,
+    actor: ClientLink | None = None,
     now: datetime | None = None,
 ) -> IntakePage:
     """Keep what the partner entered on ``page`` (valid or not) and where they are."""
-    if response.status != IntakeStatus.DRAFT:
-        raise ValueError("a submitted intake cannot change")
+    lock_draft(response)
     now = now or utcnow()
     session = db_session()
     row = session.scalar(
@@ -97,6 +138,14 @@ def save_page(
         response.current_page = next_page
     response.updated_at = now
     session.flush()
+    if actor is not None:
+        record_event(
+            "intake.save",
+            actor=actor,
+            record=response,
+            couple_id=actor.partner.couple_id,
+            detail={"page": page, "complete": complete},
+        )
     return row
 
 
@@ -124,35 +173,28 @@ def submit_intake(
 ) -> Submission:
     """Score and submit the intake exactly once.
 
-    The status moves from draft to submitted with a guarded UPDATE, so of two submits
-    racing each other only one writes scores and measure results; the other is told the
-    intake was already in.
+    The response row is locked first (``lock_draft``), so of two submits racing each
+    other only one writes scores and measure results; the other finds the intake
+    already in and is told so.
     """
     now = now or utcnow()
     session = db_session()
-    if response.status == IntakeStatus.SUBMITTED:
+    try:
+        lock_draft(response)
+    except IntakeClosed:
         return Submission(response, newly_submitted=False)
+    session.expire(response, ["pages"])
     missing = first_incomplete_page(response, taxonomy)
     if missing is not None:
         raise IntakeIncomplete(missing)
     scores = score_intake(taxonomy, response.page_values())
-    claimed = session.execute(
-        sa.update(IntakeResponse)
-        .where(IntakeResponse.id == response.id, IntakeResponse.status == IntakeStatus.DRAFT)
-        .values(
-            status=IntakeStatus.SUBMITTED.value,
-            submitted_at=now,
-            consent_name=consent_name,
-            consent_at=now,
-            scores=scores.as_json(),
-            current_page=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(response)
-    if claimed != 1:
-        return Submission(response, newly_submitted=False)
+    response.status = IntakeStatus.SUBMITTED.value
+    response.submitted_at = now
+    response.consent_name = consent_name
+    response.consent_at = now
+    response.scores = scores.as_json()
+    response.current_page = None
+    response.updated_at = now
     for slug, measure in scores.measures.items():
         session.add(
             MeasureResult(

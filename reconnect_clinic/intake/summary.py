@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from .scoring import (
     ProfileRow,
     couple_profile,
     largest_differences,
+    safety_flags,
 )
 
 FLAG_TEXT = {
@@ -38,6 +39,7 @@ class FlagDetail:
     flag: str
     text: str
     answers: tuple[tuple[str, str], ...]  # (question, answer) behind the flag
+    draft: bool = False  # from an intake saved but not yet submitted
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,12 @@ def _partner_intake(
     flags: tuple[FlagDetail, ...] = ()
     if state == "submitted" and response is not None and response.scores:
         flags = _flag_details(taxonomy, response.scores.get("flags", []), values)
+    elif values.get("safety"):
+        # A safety answer matters the moment it is saved, not only once submitted.
+        flags = tuple(
+            replace(detail, draft=True)
+            for detail in _flag_details(taxonomy, safety_flags(values), values)
+        )
     own_words = tuple(
         (page_spec(taxonomy, "about").question(name).label, text)
         for name in ("reasons", "hopes")

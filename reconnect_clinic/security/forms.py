@@ -6,9 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from ..text import clean_text
+
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[clean_text])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 

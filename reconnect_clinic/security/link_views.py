@@ -19,7 +19,7 @@ from ..state import config, db_session, get_state
 from .access import couple_or_404
 from .audit import record_event
 from .forms import PostOnlyForm
-from .link_session import current_link, end_link_session, start_link_session
+from .link_session import end_link_session, link_from_ref, session_link, start_link_session
 from .links import LinkState, find_link, issue_link, state_of
 
 # Where an opened link leads, what it is called, and how long it lives by default.
@@ -69,7 +69,7 @@ def link_create(couple_id: uuid.UUID, role: str, purpose: str) -> Any:
     )
     record_event("link.create", actor=therapist, record=issued.link, couple_id=couple.id)
     db_session().commit()
-    url = url_for(".link_open", token=issued.token, purpose=purpose, _external=True)
+    url = public_url(url_for(".link_open", token=issued.token, purpose=purpose))
     email_result = _email_link(partner, url, issued.link) if form.send_email.data else None
     # Shown once, in this response: only the token's hash is kept, so this page is the
     # one place the full link ever appears. Not a redirect, and never cached.
@@ -82,6 +82,15 @@ def link_create(couple_id: uuid.UUID, role: str, purpose: str) -> Any:
         url=url,
         email_result=email_result,
     )
+
+
+def public_url(path: str) -> str:
+    """An absolute address for ``path``: from RECONNECT_CLINIC_PUBLIC_URL when set, so
+    an emailed link never carries an internal host name; else from the request."""
+    base = config("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + path
+    return request.host_url.rstrip("/") + path
 
 
 def _email_link(partner: Partner, url: str, link: ClientLink) -> str:
@@ -143,25 +152,47 @@ def link_open(token: str, purpose: str) -> Any:
         return link_problem("limited")
     link = find_link(token, purpose)
     if link is None:
+        # Only unknown tokens count as failures: an old link a partner kept in their
+        # email is not an attack, and must not lock others out of theirs.
         limiter.fail(address)
         return link_problem("unknown")
-    state = state_of(link)
+    state = effective_state(link)
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
-        limiter.fail(address)
         return link_problem(state.value)
     link.last_opened_at = utcnow()
     record_event("link.open", actor=link, record=link, couple_id=link.partner.couple_id)
     db_session().commit()
     start_link_session(link)
-    return redirect(url_for(PURPOSES[purpose]["start"]))
+    return redirect(url_for(PURPOSES[purpose]["start"], link_id=link.id))
 
 
-def partner_context(purpose: str) -> tuple[ClientLink, LinkState] | Response:
-    """The link this browser holds for ``purpose``, or the page to show instead."""
-    link, state = current_link(purpose)
-    if link is None or state is None:
+def effective_state(link: ClientLink) -> LinkState:
+    """The link's own state, and revoked as well when its case was deleted or its
+    therapist can no longer work: a link is only as alive as the case behind it."""
+    couple = link.partner.couple
+    if couple.deleted_at is not None or not couple.therapist.active:
+        return LinkState.REVOKED
+    return state_of(link)
+
+
+def partner_context(
+    purpose: str, link_id: uuid.UUID, *, posted: bool = False
+) -> tuple[ClientLink, LinkState] | Response:
+    """The link a partner's request acts for, or the page to show instead.
+
+    A page view needs the link to be open in this browser. A post needs the signed
+    ``link_ref`` its page carried (and then works even if the browser session lapsed).
+    """
+    if posted:
+        link = link_from_ref(request.form.get("link_ref"), link_id, purpose)
+        if link is not None:
+            start_link_session(link)
+    else:
+        link = session_link(link_id, purpose)
+    if link is None:
         return link_problem("unknown")
+    state = effective_state(link)
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
-        end_link_session(purpose)
+        end_link_session(link.id)
         return link_problem(state.value)
     return link, state

@@ -85,6 +85,9 @@ def issue_link(
     purpose, so there is only ever one way in (flushed, not committed)."""
     now = now or utcnow()
     session = db_session()
+    # Lock the partner's row: two "make a link" clicks at once then run one after the
+    # other, and the second revokes the first's link, leaving one way in.
+    session.execute(sa.select(Partner.id).where(Partner.id == partner.id).with_for_update())
     for old in session.scalars(
         sa.select(ClientLink).where(
             ClientLink.partner_id == partner.id,

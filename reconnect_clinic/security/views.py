@@ -15,7 +15,7 @@ from ..state import config, db_session, get_state
 from .audit import record_event
 from .forms import LoginForm, PostOnlyForm
 from .passwords import hash_password, needs_rehash, verify_password
-from .therapists import current_therapist, find_by_email
+from .therapists import current_therapist, find_by_email, normalise_email
 
 _LOGIN_AT = "reconnect_clinic_login_at"
 _SEEN_AT = "reconnect_clinic_seen_at"
@@ -74,13 +74,23 @@ def login() -> Any:
         return redirect(url_for("reconnect_clinic.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
+        limiter = get_state().login_limiter
+        keys = (
+            f"account:{normalise_email(form.email.data or '')}",
+            f"address:{request.remote_addr}",
+        )
+        if any(limiter.blocked(key) for key in keys):
+            form.password.errors.append(
+                "Too many failed sign-ins. Please wait a few minutes and try again."
+            )
+            record_event("therapist.login_refused", actor=None, detail={"reason": "limited"})
+            db_session().commit()
+            return render_template("reconnect_clinic/login.html", form=form), 429
         therapist = find_by_email(form.email.data or "")
         password = form.password.data or ""
-        if (
-            therapist is not None
-            and therapist.active
-            and verify_password(therapist.password_hash, password)
-        ):
+        # Always one hash check, known account or not, so timing does not tell.
+        matches = verify_password(therapist.password_hash if therapist else None, password)
+        if therapist is not None and therapist.active and matches:
             if needs_rehash(therapist.password_hash or ""):
                 therapist.password_hash = hash_password(password)
             therapist.last_login_at = utcnow()
@@ -90,9 +100,10 @@ def login() -> Any:
             record_event("therapist.login", actor=therapist, record=therapist)
             db_session().commit()
             return redirect(safe_next(request.args.get("next")) or url_for(".dashboard"))
-        if therapist is None:
-            # Same work and the same words whether or not the account exists.
-            verify_password(None, password)
+        for key in keys:
+            limiter.fail(key)
+        record_event("therapist.login_failed", actor=None, record=therapist)
+        db_session().commit()
         form.password.errors.append("That email and password do not match an account.")
     return render_template("reconnect_clinic/login.html", form=form)
 
