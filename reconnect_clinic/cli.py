@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from . import migrate
@@ -68,3 +71,29 @@ def seed_demo_command() -> None:
     get_state().db.session.commit()
     click.echo("Demo data added." if created else "Demo data already present.")
     click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+@clinic_cli.command("send-reminders")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if it were this date (YYYY-MM-DD); default: today.",
+)
+def send_reminders_command(today: datetime | None) -> None:
+    """Email partners about homework due today or tomorrow (safe to run again: each
+    reminder goes out once). For cron, e.g. every morning."""
+    from .homework.reminders import send_reminders
+    from .mail import mail_enabled
+
+    if not current_app.config["RECONNECT_CLINIC_HOMEWORK_REMINDERS"]:
+        click.echo("Homework reminders are off (RECONNECT_CLINIC_HOMEWORK_REMINDERS).")
+        return
+    if not mail_enabled():
+        click.echo("Email is not set up (RECONNECT_CLINIC_SMTP_HOST): no reminders sent.")
+        return
+    day = today.date() if today else date.today()  # noqa: DTZ011 - the practice's own day
+    sent, failed = send_reminders(day)
+    click.echo(f"Reminders sent: {sent}; failed (will be tried again): {failed}.")
+    if failed:
+        raise SystemExit(1)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from .cases.operations import CaseDetails, PartnerDetails, open_case
 from .intake.content import SAFETY_QUESTIONS, page_slugs, pages_for
 from .intake.operations import response_for_link, save_page, submit_intake
-from .models import Partner, Therapist, TherapySession
+from .models import Couple, Partner, Therapist, TherapySession
 from .security.links import issue_link
 from .security.therapists import create_therapist, find_by_email
 from .state import db_session, get_state
@@ -88,6 +88,9 @@ def seed_demo(today: date | None = None) -> bool:
             "To feel that Daniel is interested in my day and how I am.",
         ),
     )
+    # Two weeks ago the therapist gave Rivera–Chen a daily check-in; both have been
+    # checking in, Mei a little more often, and she shared one reflection.
+    _homework_history(therapist, rivera, today)
     # Adeyemi started: Tolu is part-way through, Chris has not opened the link yet.
     _partial_intake(therapist, adeyemi.partner_a, pages=2)
     issue_link(adeyemi.partner_b, "intake", created_by=therapist, lifetime=timedelta(days=14))
@@ -162,3 +165,43 @@ def _partial_intake(therapist: Therapist, partner: Partner, *, pages: int) -> No
     slugs = page_slugs(taxonomy)
     for index, slug in enumerate(slugs[:pages]):
         save_page(response, slug, answers[slug], complete=True, next_page=slugs[index + 1])
+
+
+def _homework_history(therapist: Therapist, couple: Couple, today: date) -> None:
+    from .homework import library
+    from .homework.operations import AssignmentDetails, CheckInDetails, assign, record_check_in
+
+    start = today - timedelta(days=13)
+    given = assign(
+        couple,
+        therapist,
+        library.load().get("daily_check_in"),
+        AssignmentDetails("both", start, today + timedelta(days=1), "daily", None, None),
+        get_state().taxonomy,
+        exercise_ref="library:daily_check_in",
+    )
+    notes = {
+        "a": {2: "Hard to find the ten minutes, but it was nice when we did."},
+        "b": {
+            5: "I felt listened to for the first time in a while.",
+            9: "We skipped the phones tonight. It helped.",
+        },
+    }
+    every = {"a": 3, "b": 2}  # Daniel checks in every third day, Mei every second
+    for role, step in every.items():
+        partner = couple.partner(role)
+        for offset in range(0, 13, step):
+            reflection = notes[role].get(offset)
+            record_check_in(
+                given,
+                partner,
+                CheckInDetails(
+                    client_key=f"demo-{role}-{offset}",
+                    completion="done" if offset % 4 else "partly",
+                    helpfulness=4 if role == "b" else 3,
+                    reflection=reflection,
+                    share_with_partner=bool(reflection) and offset == 9,
+                ),
+                today=start + timedelta(days=offset),
+                actor=None,
+            )

@@ -111,3 +111,47 @@ def intake_answers(
                 values[question.name] = text
         answers[page.slug] = values
     return answers
+
+
+def homework_link(owner: Therapist, partner: Partner) -> str:
+    from reconnect_clinic.security.links import issue_link
+
+    issued = issue_link(partner, "homework", created_by=owner, lifetime=timedelta(days=90))
+    db_session().commit()
+    return issued.token
+
+
+def assignment(
+    owner: Therapist,
+    for_couple: Couple,
+    *,
+    exercise: str = "daily_check_in",
+    assignee: str = "both",
+    frequency: str = "once",
+    times_per_week: int | None = None,
+    starts_on: date | None = None,
+    days: int = 7,
+):
+    """Assign a library exercise through the same operation the view uses."""
+    from reconnect_clinic.homework import library
+    from reconnect_clinic.homework.operations import AssignmentDetails, assign
+    from reconnect_clinic.taxonomy import load
+
+    start = starts_on or date.today()  # noqa: DTZ011
+    result = assign(
+        for_couple,
+        owner,
+        library.load().get(exercise),
+        AssignmentDetails(
+            assignee=assignee,
+            starts_on=start,
+            due_on=start + timedelta(days=days),
+            frequency=frequency,
+            times_per_week=times_per_week,
+            note=None,
+        ),
+        load(),
+        exercise_ref=f"library:{exercise}",
+    )
+    db_session().commit()
+    return result

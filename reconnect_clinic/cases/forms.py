@@ -14,7 +14,14 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from ..models import CaseStatus
 from ..text import clean_text
@@ -59,7 +66,8 @@ class CoupleForm(FlaskForm):
     status = SelectField("Status", choices=STATUS_CHOICES, default=CaseStatus.ACTIVE.value)
     opened_on = DateField(
         "Opened on",
-        validators=[DataRequired("Please give the date the case opened (YYYY-MM-DD).")],
+        validators=[InputRequired("Please give the date the case opened.")],
+        invalid_value_message="Please give the date as YYYY-MM-DD.",
         default=date.today,
     )
     partner_a = FormField(PartnerForm, label="Partner A")

@@ -51,8 +51,16 @@ class AssignForm(FlaskForm):
         default=Assignee.BOTH.value,
         validators=[InputRequired("Please choose who this is for.")],
     )
-    starts_on = DateField("Starts on", validators=[DataRequired("Please give a start date.")])
-    due_on = DateField("Due by", validators=[DataRequired("Please give a due date.")])
+    starts_on = DateField(
+        "Starts on",
+        validators=[InputRequired("Please give a start date.")],
+        invalid_value_message="Please give the date as YYYY-MM-DD.",
+    )
+    due_on = DateField(
+        "Due by",
+        validators=[InputRequired("Please give a due date.")],
+        invalid_value_message="Please give the date as YYYY-MM-DD.",
+    )
     frequency = SelectField("How often", choices=FREQUENCY_CHOICES, default="once")
     times_per_week = IntegerField(
         "Times a week",

@@ -1,4 +1,5 @@
-"""Emailing a partner their intake link, against a real local SMTP server (aiosmtpd)."""
+"""Email to partners (links and homework reminders), against a real local SMTP server
+(aiosmtpd) started by the test."""
 
 from __future__ import annotations
 
@@ -98,3 +99,29 @@ def test_without_smtp_there_is_no_email_option(client, make):
     assert "Email it to" not in client.get(f"/clinic/couples/{couple.id}").text
     made = _make_link(client, couple)
     assert "Email is not set up" in made.text
+
+
+def test_reminders_go_out_once(app, make, smtp):
+    from datetime import date, timedelta
+
+    owner = make.therapist()
+    couple = make.couple(owner)
+    today = date.today()  # noqa: DTZ011
+    due = make.assignment(owner, couple, starts_on=today - timedelta(days=6), days=6)
+    make.assignment(owner, couple, starts_on=today, days=10)  # not due yet
+    runner = app.test_cli_runner()
+    off = runner.invoke(args=["clinic", "send-reminders"])
+    assert "reminders are off" in off.output.lower() and smtp.messages == []
+    app.config["RECONNECT_CLINIC_HOMEWORK_REMINDERS"] = True
+    try:
+        first = runner.invoke(args=["clinic", "send-reminders"])
+        second = runner.invoke(args=["clinic", "send-reminders"])
+    finally:
+        app.config["RECONNECT_CLINIC_HOMEWORK_REMINDERS"] = False
+    assert first.exit_code == 0, first.output
+    assert "Reminders sent: 2" in first.output
+    assert "Reminders sent: 0" in second.output
+    assert sorted(m[0][0] for m in smtp.messages) == sorted(
+        [couple.partner_a.email, couple.partner_b.email]
+    )
+    assert all(due.title in body for _, body in smtp.messages)
