@@ -181,10 +181,10 @@ def _homework_history(therapist: Therapist, couple: Couple, today: date) -> None
         exercise_ref="library:daily_check_in",
     )
     notes = {
-        "a": {2: "Hard to find the ten minutes, but it was nice when we did."},
+        "a": {3: "Hard to find the ten minutes, but it was nice when we did."},
         "b": {
-            5: "I felt listened to for the first time in a while.",
-            9: "We skipped the phones tonight. It helped.",
+            4: "I felt listened to for the first time in a while.",
+            8: "We skipped the phones tonight. It helped.",
         },
     }
     every = {"a": 3, "b": 2}  # Daniel checks in every third day, Mei every second
@@ -200,7 +200,7 @@ def _homework_history(therapist: Therapist, couple: Couple, today: date) -> None
                     completion="done" if offset % 4 else "partly",
                     helpfulness=4 if role == "b" else 3,
                     reflection=reflection,
-                    share_with_partner=bool(reflection) and offset == 9,
+                    share_with_partner=bool(reflection) and offset == 8,
                 ),
                 today=start + timedelta(days=offset),
                 actor=None,

@@ -40,6 +40,8 @@ def test_demo_from_scratch(tmp_path, monkeypatch):
     assert "Signs and causes, side by side" in page
     assert "Where you see things most differently" in page
     assert "Feeling Invisible" in page
+    assert "We skipped the phones tonight. It helped." in page  # a shared reflection
+    assert "Both checked in" in page
     with app.app_context():
         demo_db.session.remove()
         demo_db.engine.dispose()
