@@ -71,6 +71,18 @@ DEFAULTS: dict[str, Any] = {
     # `flask clinic send-reminders` emails partners about homework due only when this is
     # on (and SMTP is set up).
     "RECONNECT_CLINIC_HOMEWORK_REMINDERS": False,
+    # Note templates beyond DAP and SOAP: {"slug": {"title": ..., "sections":
+    # [[key, heading, hint], ...]}}.
+    "RECONNECT_CLINIC_NOTE_TEMPLATES": {},
+    "RECONNECT_CLINIC_DEFAULT_NOTE_TEMPLATE": "dap",
+    # Letterhead of reports.
+    "RECONNECT_CLINIC_PRACTICE_ADDRESS": "",
+    # Path of the practice's logo (PNG or JPEG) for reports; None for none.
+    "RECONNECT_CLINIC_PDF_LOGO": None,
+    # Seconds a PDF render may take before it is stopped.
+    "RECONNECT_CLINIC_PDF_TIMEOUT": 20,
+    # PDF worker processes per web process.
+    "RECONNECT_CLINIC_PDF_WORKERS": 2,
 }
 
 

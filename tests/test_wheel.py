@@ -38,6 +38,10 @@ REQUIRED_IN_WHEEL = [
     "reconnect_clinic/homework/data/exercises.toml",
     "reconnect_clinic/templates/reconnect_clinic/email/intake_link.txt",
     "reconnect_clinic/static/clinic.js",
+    "reconnect_clinic/reports/assets/report.css",
+    "reconnect_clinic/reports/assets/fonts/Inter-Regular.otf",
+    "reconnect_clinic/reports/assets/fonts/OFL.txt",
+    "reconnect_clinic/migrations/versions/0004_notes.py",
 ]
 
 # Run by the fresh venv's interpreter, from a directory outside the repository.

@@ -15,7 +15,14 @@ from .homework import (
 from .intake import IntakePage, IntakeResponse, IntakeStatus, MeasureResult
 from .links import ClientLink, LinkPurpose
 from .people import CaseStatus, Couple, Partner, PartnerRole, Therapist
-from .sessions import NoteStatus, SessionFormat, SessionNote, TherapySession
+from .sessions import (
+    NoteAddendum,
+    NoteStatus,
+    SessionFormat,
+    SessionNote,
+    StoredReport,
+    TherapySession,
+)
 
 __all__ = [
     "TABLE_PREFIX",
@@ -35,12 +42,14 @@ __all__ = [
     "IntakeStatus",
     "LinkPurpose",
     "MeasureResult",
+    "NoteAddendum",
     "NoteStatus",
     "Partner",
     "PartnerRole",
     "ReminderSent",
     "SessionFormat",
     "SessionNote",
+    "StoredReport",
     "SuggestionDecision",
     "Therapist",
     "TherapySession",

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin
+from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
 from .people import Couple, Therapist
 
 
@@ -68,5 +68,50 @@ class SessionNote(RecordMixin, ClinicModel):
     version: Mapped[int] = mapped_column(default=1)
 
     therapy_session: Mapped[TherapySession] = relationship(back_populates="note")
+    signed_by: Mapped[Therapist | None] = relationship(foreign_keys=[signed_by_id])
+    addenda: Mapped[list[NoteAddendum]] = relationship(
+        back_populates="note", order_by="NoteAddendum.signed_at"
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == NoteStatus.SIGNED
+
+
+class NoteAddendum(RecordMixin, ClinicModel):
+    """A correction or addition to a signed note: signed itself, never edited."""
+
+    __tablename__ = f"{TABLE_PREFIX}note_addendum"
+
+    note_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}session_note.id"), index=True
+    )
+    body: Mapped[str] = mapped_column(sa.Text)
+    signed_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    note: Mapped[SessionNote] = relationship(back_populates="addenda")
+    signed_by: Mapped[Therapist] = relationship()
+
+
+class StoredReport(RecordMixin, ClinicModel):
+    """A report rendered once and kept: the signed record, served as it was printed.
+
+    ``content_sha256`` fingerprints what the report says (it is printed in the PDF's
+    footer and metadata); ``pdf_sha256`` fingerprints the stored file itself.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}stored_report"
+    __table_args__ = (sa.UniqueConstraint("therapy_session_id", "kind", "revision"),)
+
+    therapy_session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}therapy_session.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    # Each addendum re-issues the report as a new revision; earlier ones are kept.
+    revision: Mapped[int] = mapped_column(default=1)
+    content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    pdf_sha256: Mapped[str] = mapped_column(sa.String(64))
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)

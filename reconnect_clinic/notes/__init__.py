@@ -1,0 +1,1 @@
+"""Session notes: structured templates, drafts, signing, addenda."""

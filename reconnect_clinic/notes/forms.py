@@ -1,0 +1,81 @@
+"""Forms for therapy sessions, notes and addenda."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..text import clean_text
+from .templates import RISK_LEVELS
+
+
+class SessionForm(FlaskForm):
+    held_on = DateField(
+        "Date",
+        validators=[InputRequired("Please give the session's date.")],
+        invalid_value_message="Please give the date as YYYY-MM-DD.",
+    )
+    duration_minutes = IntegerField(
+        "Length (minutes)",
+        default=50,
+        validators=[
+            InputRequired("Please give the length in minutes."),
+            NumberRange(5, 480, "Between 5 and 480 minutes, please."),
+        ],
+    )
+    format = RadioField(
+        "Format",
+        choices=[SelectChoice("in_person", "In person"), SelectChoice("video", "Video")],
+        default="in_person",
+        validators=[InputRequired("Please choose.")],
+    )
+    attendance = RadioField(
+        "Who attended",
+        choices=[
+            SelectChoice("both", "Both partners"),
+            SelectChoice("a", "Partner A only"),
+            SelectChoice("b", "Partner B only"),
+        ],
+        default="both",
+        validators=[InputRequired("Please choose.")],
+    )
+
+
+class NoteForm(FlaskForm):
+    """The fixed parts of a note; the template's sections are added per request as
+    ``section_<key>`` fields by :func:`note_form`."""
+
+    template = SelectField("Template")
+    interventions = SelectMultipleField("Interventions used (healing steps)")
+    homework_reviewed = SelectMultipleField("Homework reviewed")
+    homework_assigned = SelectMultipleField("Homework assigned")
+    risk_level = RadioField(
+        "Risk",
+        choices=[SelectChoice(value, label) for value, label in RISK_LEVELS],
+        default="none",
+        validators=[InputRequired("Please record the risk level.")],
+    )
+    risk_notes = TextAreaField(
+        "Risk notes", validators=[Optional(), Length(max=10000)], filters=[clean_text]
+    )
+    version = HiddenField()
+
+
+class AddendumForm(FlaskForm):
+    body = TextAreaField(
+        "Addendum",
+        validators=[DataRequired("Please write the addendum."), Length(max=20000)],
+        filters=[clean_text],
+        description="A correction or addition. It is signed with your name and the time, "
+        "and the note itself stays as it was.",
+    )
