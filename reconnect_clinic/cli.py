@@ -97,3 +97,142 @@ def send_reminders_command(today: datetime | None) -> None:
     click.echo(f"Reminders sent: {sent}; failed (will be tried again): {failed}.")
     if failed:
         raise SystemExit(1)
+
+
+def _couple_for_session(session_id: str) -> tuple[object, object]:
+    import uuid
+
+    from .models import Couple, TherapySession
+
+    session = get_state().db.session
+    try:
+        key = uuid.UUID(session_id)
+    except ValueError:
+        raise click.BadParameter(f"{session_id!r} is not a session id") from None
+    therapy_session = session.get(TherapySession, key)
+    if therapy_session is None or therapy_session.deleted_at is not None:
+        raise click.ClickException(f"No session {session_id}.")
+    couple = session.get(Couple, therapy_session.couple_id)
+    return couple, therapy_session
+
+
+@clinic_cli.command("render-report")
+@click.argument("session_id")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+def render_report_command(session_id: str, out: str) -> None:
+    """Write the session report of SESSION_ID as a PDF (the stored one once signed)."""
+    from .reports import service
+
+    couple, therapy_session = _couple_for_session(session_id)
+    pdf = service.session_report_pdf(couple, therapy_session)  # type: ignore[arg-type]
+    from .security.audit import record_event
+
+    record_event(
+        "report.print",
+        actor=None,
+        record=therapy_session,
+        couple_id=therapy_session.couple_id,
+        detail={"kind": "session", "via": "cli"},
+    )  # type: ignore[attr-defined]
+    get_state().db.session.commit()
+    with open(out, "wb") as handle:
+        handle.write(pdf)
+    click.echo(f"Session report written to {out} ({len(pdf)} bytes).")
+
+
+@clinic_cli.command("progress-report")
+@click.argument("couple_id")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+def progress_report_command(couple_id: str, out: str) -> None:
+    """Write the progress report of COUPLE_ID as a PDF."""
+    import uuid
+
+    from .models import Couple
+    from .reports import service
+    from .security.audit import record_event
+
+    session = get_state().db.session
+    try:
+        couple = session.get(Couple, uuid.UUID(couple_id))
+    except ValueError:
+        raise click.BadParameter(f"{couple_id!r} is not a couple id") from None
+    if couple is None or couple.deleted_at is not None:
+        raise click.ClickException(f"No couple {couple_id}.")
+    html = service.progress_report_html(couple, service.load_progress_report(couple, date.today()))  # noqa: DTZ011
+    pdf = service.html_to_pdf(html)
+    record_event(
+        "report.print",
+        actor=None,
+        record=couple,
+        couple_id=couple.id,
+        detail={"kind": "progress", "via": "cli"},
+    )
+    session.commit()
+    with open(out, "wb") as handle:
+        handle.write(pdf)
+    click.echo(f"Progress report written to {out} ({len(pdf)} bytes).")
+
+
+@clinic_cli.command("render-reports")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="Sessions held on or after this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for the PDFs (made if missing).",
+)
+@click.option("--jobs", type=int, default=None, help="Renders at once (default: all cores).")
+def render_reports_command(since: datetime, out: str, jobs: int | None) -> None:
+    """Write the session report of every signed note since a date, on all cores."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from .reports import render, service
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    sessions = service.signed_notes_since(since.date())
+    os.makedirs(out, exist_ok=True)
+    jobs = jobs or os.cpu_count() or 1
+    render.warm_up(jobs)
+    targets = [(s.id, s.couple_id, s.held_on) for s in sessions]
+    # End this thread's transaction before the workers start: on SQLite it would hold
+    # the write lock they need to store reports.
+    get_state().db.session.commit()
+
+    def one(session_id: object) -> str:
+        # Each thread has its own app context and database session; the rendering itself
+        # runs in the PDF worker processes, one per core.
+        with app.app_context():
+            couple, therapy_session = _couple_for_session(str(session_id))
+            pdf = service.session_report_pdf(couple, therapy_session)  # type: ignore[arg-type]
+            get_state().db.session.commit()
+            path = os.path.join(out, f"session-{therapy_session.held_on}-{session_id}.pdf")  # type: ignore[attr-defined]
+            with open(path, "wb") as handle:
+                handle.write(pdf)
+            get_state().db.session.remove()
+            return path
+
+    failures = 0
+    with (
+        ThreadPoolExecutor(max_workers=jobs) as pool,
+        click.progressbar(
+            length=len(targets), label=f"Rendering {len(targets)} session reports"
+        ) as bar,
+    ):
+        futures = [pool.submit(one, session_id) for session_id, _, _ in targets]
+        for future in as_completed(futures):
+            try:
+                future.result()
+            except Exception as error:  # reported, and the batch goes on
+                failures += 1
+                click.echo(f"\nA report failed: {error}", err=True)
+            bar.update(1)
+    click.echo(f"{len(targets) - failures} reports written to {out}; {failures} failed.")
+    if failures:
+        raise SystemExit(1)

@@ -4,5 +4,6 @@ from . import errors  # noqa: F401
 from .cases import views as cases_views  # noqa: F401
 from .homework import views as homework_views  # noqa: F401
 from .intake import views as intake_views  # noqa: F401
+from .notes import views as notes_views  # noqa: F401
 from .security import link_views  # noqa: F401
 from .security import views as security_views  # noqa: F401

@@ -137,6 +137,24 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+class TestCliRunner:
+    """Flask's CLI runner, ending the test's own transaction first (as the test client
+    does): on SQLite that transaction holds the write lock the command needs."""
+
+    def __init__(self, app: Flask) -> None:
+        self.runner = app.test_cli_runner()
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            get_state().db.session.commit()
+        return self.runner.invoke(*args, **kwargs)
+
+
+@pytest.fixture
+def cli(app: Flask) -> TestCliRunner:
+    return TestCliRunner(app)
+
+
 @pytest.fixture
 def make() -> Any:
     """Factories for therapists, couples and sessions (see tests/factories.py)."""
@@ -197,3 +215,12 @@ class PartnerBrowser:
             last = self.post(page, values)
             assert last.status_code == 302, (page, last.text[:3000])
         return last
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF, read back as a reader would see it."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)

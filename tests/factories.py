@@ -155,3 +155,31 @@ def assignment(
     )
     db_session().commit()
     return result
+
+
+def signed_note(
+    owner: Therapist,
+    therapy: TherapySession,
+    *,
+    data: str = "Both spoke about feeling far apart.",
+    interventions: tuple[str, ...] = ("improve_communication",),
+):
+    """A DAP note on ``therapy``, signed by ``owner``, through the note operations."""
+    from reconnect_clinic.notes.operations import save_note, sign_note
+
+    note = save_note(
+        therapy,
+        owner,
+        template="dap",
+        content={
+            "sections": {"data": data, "assessment": "Early work.", "plan": "Daily check-in."},
+            "interventions": list(interventions),
+            "homework_reviewed": [],
+            "homework_assigned": [],
+            "risk": {"level": "none", "notes": ""},
+        },
+        based_on_version=None,
+    )
+    sign_note(note, owner, based_on_version=note.version)
+    db_session().commit()
+    return note

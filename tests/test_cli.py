@@ -10,13 +10,13 @@ from reconnect_clinic.security.passwords import verify_password
 from reconnect_clinic.state import db_session
 
 
-def _run(app, *args, input=None):
-    return app.test_cli_runner().invoke(args=["clinic", *args], input=input)
+def _run(cli, *args, input=None):
+    return cli.invoke(args=["clinic", *args], input=input)
 
 
-def test_create_therapist(app):
+def test_create_therapist(cli):
     result = _run(
-        app,
+        cli,
         "create-therapist",
         "--email",
         " New@Example.org ",
@@ -31,10 +31,10 @@ def test_create_therapist(app):
     assert not therapist.is_admin
 
 
-def test_create_therapist_refuses_duplicates_and_short_passwords(app, make):
+def test_create_therapist_refuses_duplicates_and_short_passwords(cli, make):
     make.therapist(email="taken@example.org")
     result = _run(
-        app,
+        cli,
         "create-therapist",
         "--email",
         "taken@example.org",
@@ -46,7 +46,7 @@ def test_create_therapist_refuses_duplicates_and_short_passwords(app, make):
     assert result.exit_code == 1
     assert "already exists" in result.output
     result = _run(
-        app,
+        cli,
         "create-therapist",
         "--email",
         "short@example.org",
@@ -60,16 +60,16 @@ def test_create_therapist_refuses_duplicates_and_short_passwords(app, make):
     assert db_session().scalar(sa.select(sa.func.count()).select_from(Therapist)) == 1
 
 
-def test_seed_demo_is_idempotent_and_prints_the_login(app):
-    first = _run(app, "seed-demo")
+def test_seed_demo_is_idempotent_and_prints_the_login(cli):
+    first = _run(cli, "seed-demo")
     assert first.exit_code == 0, first.output
     assert f"{DEMO_EMAIL} / {DEMO_PASSWORD}" in first.output
-    second = _run(app, "seed-demo")
+    second = _run(cli, "seed-demo")
     assert "already present" in second.output
     assert db_session().scalar(sa.select(sa.func.count()).select_from(Couple)) == 2
 
 
-def test_db_upgrade_on_a_current_database_is_a_no_op(app):
-    result = _run(app, "db-upgrade")
+def test_db_upgrade_on_a_current_database_is_a_no_op(cli):
+    result = _run(cli, "db-upgrade")
     assert result.exit_code == 0, result.output
     assert "at revision" in result.output

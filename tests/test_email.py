@@ -101,7 +101,7 @@ def test_without_smtp_there_is_no_email_option(client, make):
     assert "Email is not set up" in made.text
 
 
-def test_reminders_go_out_once(app, make, smtp):
+def test_reminders_go_out_once(app, make, smtp, cli):
     from datetime import date, timedelta
 
     owner = make.therapist()
@@ -109,7 +109,7 @@ def test_reminders_go_out_once(app, make, smtp):
     today = date.today()  # noqa: DTZ011
     due = make.assignment(owner, couple, starts_on=today - timedelta(days=6), days=6)
     make.assignment(owner, couple, starts_on=today, days=10)  # not due yet
-    runner = app.test_cli_runner()
+    runner = cli
     off = runner.invoke(args=["clinic", "send-reminders"])
     assert "reminders are off" in off.output.lower() and smtp.messages == []
     app.config["RECONNECT_CLINIC_HOMEWORK_REMINDERS"] = True

@@ -25,6 +25,7 @@ from ..models import (
     SuggestionDecision,
     utcnow,
 )
+from ..reports.service import couple_sessions
 from ..security.access import couple_or_404, visible_couples
 from ..security.audit import record_event
 from ..security.forms import PostOnlyForm
@@ -116,6 +117,7 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
         couple=couple,
         intake=intake,
         homework=homework,
+        sessions=couple_sessions(couple),
         link_form=NewLinkForm(),
         post_form=PostOnlyForm(),
         mail_enabled=mail_enabled(),

@@ -9,7 +9,6 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectChoice,
-    SelectField,
     SelectMultipleField,
     TextAreaField,
 )
@@ -55,7 +54,6 @@ class NoteForm(FlaskForm):
     """The fixed parts of a note; the template's sections are added per request as
     ``section_<key>`` fields by :func:`note_form`."""
 
-    template = SelectField("Template")
     interventions = SelectMultipleField("Interventions used (healing steps)")
     homework_reviewed = SelectMultipleField("Homework reviewed")
     homework_assigned = SelectMultipleField("Homework assigned")

@@ -8,6 +8,7 @@ prints like the text around it.
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ def _matplotlib() -> object:
         {
             "svg.hashsalt": "reconnect-clinic",
             "svg.fonttype": "none",
+            # Names are text, never math: a "$" in a partner's name must print as typed.
+            "text.parse_math": False,
             "font.family": "Inter",
             "font.size": 8,
             "axes.spines.top": False,
@@ -65,10 +68,13 @@ def line_chart(
     title: str = "",
     width_in: float = 6.3,
     height_in: float = 2.1,
+    id_prefix: str = "",
 ) -> str:
     """An SVG line chart of scores over time with dashed cut-off lines."""
     _matplotlib()
-    from matplotlib.dates import DateFormatter
+    from datetime import timedelta
+
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
     with _lock:
@@ -102,7 +108,14 @@ def line_chart(
                 color="#7a4d00",
             )
         axes.set_ylim(0, y_max)
-        axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+        days = sorted({d for s in series for d, _ in s.points})
+        if days:
+            locator = AutoDateLocator(minticks=2, maxticks=6)
+            axes.xaxis.set_major_locator(locator)
+            axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+            # A little room either side, and a sensible span when there is one date only.
+            pad = max(timedelta(days=7), (days[-1] - days[0]) / 20)
+            axes.set_xlim(days[0] - pad, days[-1] + pad)
         if title:
             axes.set_title(title, loc="left", fontsize=9, fontweight="bold")
         if any(s.points for s in series):
@@ -118,11 +131,20 @@ def line_chart(
                 color="#4d5a61",
             )
             axes.set_xticks([])
-        figure.autofmt_xdate(rotation=0, ha="center")
         figure.tight_layout()
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     # Keep only the <svg> element: the XML declaration and DOCTYPE are not allowed
     # inside an HTML document.
-    return svg[svg.index("<svg") :]
+    svg = svg[svg.index("<svg") :]
+    return _prefix_ids(svg, id_prefix) if id_prefix else svg
+
+
+_ID = re.compile(r'(\bid="|url\(#|xlink:href="#)([^")]+)')
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Give every id in the chart a prefix: several charts inline in one document must
+    not share ids (Matplotlib numbers them the same way in every figure)."""
+    return _ID.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)

@@ -68,6 +68,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -136,6 +137,15 @@ _SELF_DESTRUCT_GRACE = 10.0
 _FONT_DIR_PREFIX = "reconnect-clinic-pdf-"
 # Attachments fetched from links get this date, so that they do not depend on the clock.
 _FIXED_ATTACHMENT_DATE = datetime(1980, 1, 1, tzinfo=UTC)
+
+
+# Inline SVG charts carry SVG presentation properties (fill, stroke, ...) that WeasyPrint's
+# HTML style parser reports as unknown before its SVG renderer uses them: expected noise.
+_SVG_PROPERTY = re.compile(
+    r"Ignored `(fill|stroke|stroke-[a-z]+|text-anchor|fill-opacity|clip-path|font-size|"
+    r"font-family|font-weight|font-style|opacity|dominant-baseline)\b[^`]*` at \d+:\d+, "
+    r"unknown property\.$"
+)
 
 
 class RenderError(Exception):
@@ -525,13 +535,15 @@ class _ListHandler(logging.Handler):
         self.dropped = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if len(self.records) >= _MAX_MESSAGES:
-            self.dropped += 1
-            return
         try:
             text = record.getMessage()
         except Exception:  # a malformed record must not break the render
             text = str(record.msg)
+        if _SVG_PROPERTY.match(text):
+            return  # expected for inline SVG charts (see render_pdf): not worth a line
+        if len(self.records) >= _MAX_MESSAGES:
+            self.dropped += 1
+            return
         self.records.append([record.levelno, record.name, text])
 
 

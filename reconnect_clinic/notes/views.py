@@ -1,0 +1,366 @@
+"""Therapy sessions and their notes: write, save, sign, add addenda; and the reports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+from wtforms.validators import Length, Optional
+
+from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..homework.views import couple_assignments
+from ..models import Couple, TherapySession
+from ..reports import service
+from ..security.access import couple_or_404
+from ..security.audit import record_event
+from ..state import config, db_session, get_state
+from ..text import clean_text
+from .forms import AddendumForm, NoteForm, SessionForm
+from .operations import (
+    NoteConflict,
+    NoteLocked,
+    SessionDetails,
+    add_addendum,
+    create_session,
+    save_note,
+    session_or_none,
+    sign_note,
+    update_session,
+)
+from .templates import NoteTemplate
+
+_NOTE_FORMS: dict[tuple[str, tuple[str, ...]], type[NoteForm]] = {}
+
+
+def _today() -> date:
+    return date.today()  # noqa: DTZ011 - the therapist's own day
+
+
+def note_form_class(template: NoteTemplate) -> type[NoteForm]:
+    key = (template.slug, tuple(s.key for s in template.sections))
+    cls = _NOTE_FORMS.get(key)
+    if cls is None:
+        fields = {
+            f"section_{s.key}": TextAreaField(
+                s.heading,
+                description=s.hint,
+                validators=[Optional(), Length(max=50000)],
+                filters=[clean_text],
+            )
+            for s in template.sections
+        }
+        cls = _NOTE_FORMS[key] = type(f"NoteForm_{template.slug}", (NoteForm,), fields)
+    return cls
+
+
+def _session_or_404(couple: Couple, session_id: uuid.UUID) -> TherapySession:
+    therapy_session = session_or_none(couple, session_id)
+    if therapy_session is None:
+        abort(404)
+    return therapy_session
+
+
+def _details(form: SessionForm) -> SessionDetails:
+    return SessionDetails(
+        held_on=form.held_on.data,
+        duration_minutes=form.duration_minutes.data or 0,
+        format=form.format.data or "in_person",
+        attendance=form.attendance.data or "both",
+    )
+
+
+@bp.route("/couples/<uuid:couple_id>/sessions/new", methods=["GET", "POST"])
+@therapist_required
+def session_new(couple_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    form = SessionForm()
+    if request.method == "GET":
+        form.held_on.data = _today()
+    if form.validate_on_submit():
+        therapy_session = create_session(couple, therapist, _details(form))
+        db_session().commit()
+        return redirect(
+            url_for(".session_detail", couple_id=couple.id, session_id=therapy_session.id)
+        )
+    return render_template("reconnect_clinic/session_form.html", couple=couple, form=form)
+
+
+def _note_form(therapy_session: TherapySession, template_slug: str | None) -> tuple[Any, Any]:
+    templates = service.templates()
+    note = therapy_session.note
+    slug = template_slug or (note.template if note else config("DEFAULT_NOTE_TEMPLATE"))
+    template = templates.get(slug) or templates["dap"]
+    form = note_form_class(template)()
+    form.interventions.choices = [(s.slug, s.title) for s in get_state().taxonomy.steps]
+    assignments = couple_assignments(therapy_session.couple)
+    homework_choices = [(str(a.id), f"{a.title} ({a.starts_on.isoformat()})") for a in assignments]
+    form.homework_reviewed.choices = homework_choices
+    form.homework_assigned.choices = homework_choices
+    return form, template
+
+
+def _fill_note_form(form: Any, therapy_session: TherapySession, template: NoteTemplate) -> None:
+    note = therapy_session.note
+    if note is None:
+        return
+    content = note.content
+    for section in template.sections:
+        form[f"section_{section.key}"].data = content.get("sections", {}).get(section.key, "")
+    form.interventions.data = content.get("interventions", [])
+    form.homework_reviewed.data = content.get("homework_reviewed", [])
+    form.homework_assigned.data = content.get("homework_assigned", [])
+    form.risk_level.data = content.get("risk", {}).get("level", "none")
+    form.risk_notes.data = content.get("risk", {}).get("notes", "")
+    form.version.data = str(note.version)
+
+
+def _note_content(form: Any, template: NoteTemplate, previous: dict[str, Any]) -> dict[str, Any]:
+    # Sections of another template stay in the note (switching template loses nothing).
+    sections = dict(previous.get("sections", {}))
+    for section in template.sections:
+        sections[section.key] = form[f"section_{section.key}"].data or ""
+    return {
+        "sections": sections,
+        "interventions": list(form.interventions.data or []),
+        "homework_reviewed": list(form.homework_reviewed.data or []),
+        "homework_assigned": list(form.homework_assigned.data or []),
+        "risk": {"level": form.risk_level.data, "notes": form.risk_notes.data or ""},
+    }
+
+
+@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>", methods=["GET", "POST"])
+@therapist_required
+def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    therapy_session = _session_or_404(couple, session_id)
+    note = therapy_session.note
+    if note is not None and note.is_signed:
+        record_event("note.view", actor=therapist, record=note, couple_id=couple.id)
+        db_session().commit()
+        return _render_signed(couple, therapy_session, AddendumForm())
+
+    template_slug = request.form.get("template") or request.args.get("template")
+    form, template = _note_form(therapy_session, template_slug)
+    conflict = None
+    if request.method == "GET":
+        _fill_note_form(form, therapy_session, template)
+        if note is not None:
+            record_event("note.view", actor=therapist, record=note, couple_id=couple.id)
+            db_session().commit()
+    elif form.validate_on_submit():
+        action = request.form.get("action", "save")
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        content = _note_content(form, template, note.content if note else {})
+        try:
+            saved = save_note(
+                therapy_session,
+                therapist,
+                template=template.slug,
+                content=content,
+                based_on_version=version,
+            )
+            if action == "sign":
+                sign_note(saved, therapist, based_on_version=saved.version)
+        except NoteConflict as error:
+            db_session().rollback()
+            conflict = error.current
+            flash(
+                "This note was changed somewhere else since you opened it (another tab or "
+                "a colleague). Nothing was overwritten. Your text is still in the form; the "
+                "saved version is shown beside it. Save again to replace it with yours.",
+                "error",
+            )
+            db_session().refresh(therapy_session)
+            if conflict is not None:
+                form.version.data = str(conflict.version)
+        except NoteLocked as error:
+            db_session().rollback()
+            flash(str(error), "error")
+            return redirect(
+                url_for(".session_detail", couple_id=couple.id, session_id=therapy_session.id)
+            )
+        else:
+            db_session().commit()
+            if action == "sign":
+                _store_report_after_signing(couple, therapy_session)
+                flash(
+                    "Note signed. It can no longer be changed; add an addendum to correct it.",
+                    "success",
+                )
+            else:
+                flash("Draft saved.", "success")
+            return redirect(
+                url_for(".session_detail", couple_id=couple.id, session_id=therapy_session.id)
+            )
+    return render_template(
+        "reconnect_clinic/session_note.html",
+        couple=couple,
+        therapy_session=therapy_session,
+        form=form,
+        template=template,
+        templates=service.templates(),
+        conflict=conflict,
+        session_form=_session_form(therapy_session),
+    )
+
+
+def _store_report_after_signing(couple: Couple, therapy_session: TherapySession) -> None:
+    """Render and keep the signed report now. If rendering fails, signing still stands:
+    the report is rendered and kept on first download instead."""
+    try:
+        service.issue_session_report(couple, therapy_session)
+        db_session().commit()
+    except Exception:  # the signature is committed; the report can wait
+        db_session().rollback()
+        flash(
+            "The report could not be prepared just now; it will be made when first opened.", "info"
+        )
+
+
+def _session_form(therapy_session: TherapySession) -> SessionForm:
+    form = SessionForm(formdata=None, obj=therapy_session)
+    return form
+
+
+def _render_signed(couple: Couple, therapy_session: TherapySession, form: AddendumForm) -> str:
+    report = service.load_session_report(couple, therapy_session)
+    return render_template(
+        "reconnect_clinic/session_signed.html",
+        couple=couple,
+        therapy_session=therapy_session,
+        report=report,
+        form=form,
+        stored=service.stored_session_report(therapy_session),
+    )
+
+
+@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/details", methods=["POST"])
+@therapist_required
+def session_details(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    therapy_session = _session_or_404(couple, session_id)
+    form = SessionForm()
+    if form.validate_on_submit():
+        try:
+            update_session(therapy_session, therapist, _details(form))
+        except NoteLocked as error:
+            db_session().rollback()
+            flash(str(error), "error")
+        else:
+            db_session().commit()
+            flash("Session details saved.", "success")
+        return redirect(
+            url_for(".session_detail", couple_id=couple.id, session_id=therapy_session.id)
+        )
+    return render_template(
+        "reconnect_clinic/session_form.html",
+        couple=couple,
+        form=form,
+        therapy_session=therapy_session,
+    )
+
+
+@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/addenda", methods=["POST"])
+@therapist_required
+def note_addendum(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    therapy_session = _session_or_404(couple, session_id)
+    note = therapy_session.note
+    if note is None or not note.is_signed:
+        abort(404)
+    form = AddendumForm()
+    if not form.validate_on_submit():
+        return _render_signed(couple, therapy_session, form), 200
+    add_addendum(note, therapist, form.body.data or "")
+    db_session().commit()
+    # The stored report is issued again so the addendum is part of the printed record;
+    # earlier revisions stay as they were.
+    _store_report_after_signing(couple, therapy_session)
+    flash("Addendum signed and added.", "success")
+    return redirect(url_for(".session_detail", couple_id=couple.id, session_id=therapy_session.id))
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+def _pdf_response(pdf: bytes, filename: str) -> Response:
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report")
+@therapist_required
+def session_report_preview(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    therapy_session = _session_or_404(couple, session_id)
+    report = service.load_session_report(couple, therapy_session)
+    record_event("report.view", actor=therapist, record=therapy_session, couple_id=couple.id)
+    db_session().commit()
+    return service.session_report_html(couple, report)
+
+
+@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report.pdf")
+@therapist_required
+def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
+    """A signed note's report is served as stored; a draft's is rendered fresh."""
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    therapy_session = _session_or_404(couple, session_id)
+    pdf = service.session_report_pdf(couple, therapy_session)
+    record_event(
+        "report.print",
+        actor=therapist,
+        record=therapy_session,
+        couple_id=couple.id,
+        detail={"kind": "session"},
+    )
+    db_session().commit()
+    return _pdf_response(pdf, f"session-report-{therapy_session.held_on.isoformat()}.pdf")
+
+
+@bp.route("/couples/<uuid:couple_id>/progress-report", defaults={"pdf": False})
+@bp.route("/couples/<uuid:couple_id>/progress-report.pdf", defaults={"pdf": True})
+@therapist_required
+def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    html = service.progress_report_html(couple, service.load_progress_report(couple, _today()))
+    record_event(
+        "report.print" if pdf else "report.view",
+        actor=therapist,
+        record=couple,
+        couple_id=couple.id,
+        detail={"kind": "progress"},
+    )
+    db_session().commit()
+    return _pdf_response(service.html_to_pdf(html), "progress-report.pdf") if pdf else html
+
+
+@bp.route("/couples/<uuid:couple_id>/intake-summary", defaults={"pdf": False})
+@bp.route("/couples/<uuid:couple_id>/intake-summary.pdf", defaults={"pdf": True})
+@therapist_required
+def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    intake = service.load_progress_report(couple, _today()).intake
+    html = service.intake_summary_html(couple, intake)
+    record_event(
+        "report.print" if pdf else "report.view",
+        actor=therapist,
+        record=couple,
+        couple_id=couple.id,
+        detail={"kind": "intake"},
+    )
+    db_session().commit()
+    return _pdf_response(service.html_to_pdf(html), "intake-summary.pdf") if pdf else html

@@ -1,0 +1,252 @@
+"""Putting report contents together from the records: plain functions over loaded rows.
+
+Each returns plain data for a template and never queries; the loaders in
+``reports/loading.py`` fetch what they need in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from .. import measures
+from ..homework.schedule import Adherence, adherence
+from ..models import (
+    HomeworkAssignment,
+    MeasureResult,
+    Partner,
+    SessionNote,
+    TherapySession,
+)
+from ..notes.templates import RISK_LEVELS, NoteTemplate
+from ..taxonomy import Taxonomy
+from .charts import Series, line_chart
+
+INSTRUMENTS = ("csi16", "phq9", "gad7")
+
+
+@dataclass(frozen=True)
+class MeasureLine:
+    instrument: str
+    name: str
+    partner: Partner
+    total: int
+    band: str
+    administered_on: date
+
+
+def latest_measures(
+    results: Iterable[MeasureResult], partners: Sequence[Partner], as_of: date
+) -> list[MeasureLine]:
+    """Each partner's most recent score on each measure, given on or before ``as_of``."""
+    by_id = {p.id: p for p in partners}
+    latest: dict[tuple[str, str], MeasureResult] = {}
+    for result in results:
+        if result.deleted_at is not None or result.administered_at.date() > as_of:
+            continue
+        key = (str(result.partner_id), result.instrument)
+        if key not in latest or result.administered_at > latest[key].administered_at:
+            latest[key] = result
+    lines = []
+    for partner in partners:
+        for slug in INSTRUMENTS:
+            result = latest.get((str(partner.id), slug))
+            if result is not None and result.partner_id in by_id:
+                lines.append(
+                    MeasureLine(
+                        instrument=slug,
+                        name=measures.get(slug).name,
+                        partner=partner,
+                        total=result.total,
+                        band=result.band,
+                        administered_on=result.administered_at.date(),
+                    )
+                )
+    return lines
+
+
+@dataclass(frozen=True)
+class HomeworkLine:
+    assignment: HomeworkAssignment
+    progress: tuple[tuple[Partner, Adherence], ...]
+
+
+def homework_lines(
+    assignments: Iterable[HomeworkAssignment],
+    partners: Sequence[Partner],
+    as_of: date,
+) -> list[HomeworkLine]:
+    lines = []
+    for assignment in assignments:
+        progress = []
+        for partner in partners:
+            if not assignment.is_for(partner.role):
+                continue
+            days = [
+                c.checked_in_on
+                for c in assignment.check_ins
+                if c.partner_id == partner.id
+                and not c.late
+                and c.deleted_at is None
+                and c.checked_in_on <= as_of
+            ]
+            progress.append(
+                (
+                    partner,
+                    adherence(
+                        assignment.frequency,
+                        assignment.times_per_week,
+                        assignment.starts_on,
+                        assignment.due_on,
+                        days,
+                        as_of,
+                        assignment.closed_on
+                        if assignment.closed_on and assignment.closed_on <= as_of
+                        else None,
+                    ),
+                )
+            )
+        lines.append(HomeworkLine(assignment, tuple(progress)))
+    return lines
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    therapy_session: TherapySession
+    note: SessionNote | None
+    template: NoteTemplate | None
+    sections: list[tuple[str, str]]
+    interventions: list[str]
+    risk_level: str
+    risk_notes: str
+    reviewed: list[HomeworkLine]
+    assigned: list[HomeworkLine]
+    measures: list[MeasureLine]
+    chart_svg: str
+    fingerprint: str
+    partners: Sequence[Partner] = field(default_factory=tuple)
+
+
+def note_fields(note: SessionNote | None, template: NoteTemplate | None) -> list[tuple[str, str]]:
+    if note is None or template is None:
+        return []
+    sections = note.content.get("sections", {})
+    return [(s.heading, str(sections.get(s.key, ""))) for s in template.sections]
+
+
+def fingerprint(record: dict[str, Any]) -> str:
+    """SHA-256 of a record's content in a canonical form: the same record always gives
+    the same value, and any change to what it says gives another."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def session_record(
+    therapy_session: TherapySession, note: SessionNote | None, partners: Sequence[Partner]
+) -> dict[str, Any]:
+    """What a session report states, as plain data (the fingerprint is taken of this)."""
+    return {
+        "session": {
+            "id": str(therapy_session.id),
+            "held_on": therapy_session.held_on.isoformat(),
+            "duration_minutes": therapy_session.duration_minutes,
+            "format": therapy_session.format,
+            "attendance": therapy_session.attendance,
+        },
+        "partners": [p.full_name for p in partners],
+        "note": None
+        if note is None
+        else {
+            "template": note.template,
+            "content": note.content,
+            "status": note.status,
+            "signed_at": note.signed_at.isoformat() if note.signed_at else None,
+            "signed_by": str(note.signed_by_id) if note.signed_by_id else None,
+            "addenda": [
+                {
+                    "body": a.body,
+                    "signed_by": str(a.signed_by_id),
+                    "signed_at": a.signed_at.isoformat(),
+                }
+                for a in note.addenda
+            ],
+        },
+    }
+
+
+def measure_chart(
+    results: Iterable[MeasureResult], partners: Sequence[Partner], instrument: str
+) -> str:
+    spec = measures.get(instrument)
+    series = []
+    for partner in partners:
+        points = sorted(
+            (r.administered_at.date(), float(r.total))
+            for r in results
+            if r.partner_id == partner.id and r.instrument == instrument and r.deleted_at is None
+        )
+        series.append(
+            Series(
+                label=f"{partner.first_name} ({partner.role.upper()})",
+                role=partner.role,
+                points=tuple(points),
+            )
+        )
+    return line_chart(
+        series,
+        y_max=spec.max_total,
+        cutoffs=spec.chart_cutoffs,
+        title=spec.title,
+        id_prefix=f"chart-{instrument}",
+    )
+
+
+def assemble_session_report(
+    taxonomy: Taxonomy,
+    templates: dict[str, NoteTemplate],
+    therapy_session: TherapySession,
+    partners: Sequence[Partner],
+    assignments: Sequence[HomeworkAssignment],
+    results: Sequence[MeasureResult],
+) -> SessionReport:
+    note = therapy_session.note
+    template = templates.get(note.template) if note is not None else None
+    content = note.content if note is not None else {}
+    as_of = therapy_session.held_on
+    by_id = {str(a.id): a for a in assignments}
+
+    def pick(ids: Iterable[str]) -> list[HomeworkAssignment]:
+        return [by_id[i] for i in ids if i in by_id]
+
+    steps = []
+    for slug in content.get("interventions", []):
+        try:
+            steps.append(taxonomy.step(slug).title)
+        except KeyError:
+            steps.append(slug)  # a step retired since: keep what the note said
+    risk = content.get("risk", {})
+    return SessionReport(
+        therapy_session=therapy_session,
+        note=note,
+        template=template,
+        sections=note_fields(note, template),
+        interventions=steps,
+        risk_level=dict(RISK_LEVELS).get(risk.get("level", ""), "Not recorded"),
+        risk_notes=str(risk.get("notes", "")),
+        reviewed=homework_lines(pick(content.get("homework_reviewed", [])), partners, as_of),
+        assigned=homework_lines(pick(content.get("homework_assigned", [])), partners, as_of),
+        measures=latest_measures(results, partners, as_of),
+        chart_svg=measure_chart(
+            [r for r in results if r.administered_at.date() <= as_of], partners, "csi16"
+        ),
+        fingerprint=fingerprint(session_record(therapy_session, note, partners)),
+        partners=partners,
+    )
+
+
+def created_stamp(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None

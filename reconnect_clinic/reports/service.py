@@ -1,0 +1,224 @@
+"""Loading, rendering and storing reports. Operations flush; the view or CLI commits."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from sqlalchemy.orm import selectinload
+
+from ..homework.views import couple_assignments
+from ..intake.scoring import couple_profile
+from ..intake.summary import CoupleIntake, summarise
+from ..models import (
+    ClientLink,
+    Couple,
+    IntakeResponse,
+    IntakeStatus,
+    MeasureResult,
+    NoteStatus,
+    SessionNote,
+    StoredReport,
+    TherapySession,
+    utcnow,
+)
+from ..notes.templates import NoteTemplate, note_templates
+from ..state import config, db_session, get_state
+from .assembly import (
+    INSTRUMENTS,
+    SessionReport,
+    assemble_session_report,
+    created_stamp,
+    homework_lines,
+    measure_chart,
+)
+from .render import html_to_pdf
+
+SESSION_REPORT = "session"
+
+
+def templates() -> dict[str, NoteTemplate]:
+    return note_templates(config("NOTE_TEMPLATES"))
+
+
+def measure_results(couple: Couple) -> list[MeasureResult]:
+    return list(
+        db_session().scalars(
+            sa.select(MeasureResult)
+            .where(
+                MeasureResult.partner_id.in_([p.id for p in couple.partners]),
+                MeasureResult.deleted_at.is_(None),
+            )
+            .order_by(MeasureResult.administered_at)
+        )
+    )
+
+
+def load_session_report(couple: Couple, therapy_session: TherapySession) -> SessionReport:
+    return assemble_session_report(
+        get_state().taxonomy,
+        templates(),
+        therapy_session,
+        couple.partners,
+        couple_assignments(couple),
+        measure_results(couple),
+    )
+
+
+def session_report_html(couple: Couple, report: SessionReport) -> str:
+    note = report.note
+    return render_template(
+        "reconnect_clinic/reports/session.html",
+        couple=couple,
+        report=report,
+        created=created_stamp(note.signed_at if note is not None else None),
+    )
+
+
+def issue_session_report(couple: Couple, therapy_session: TherapySession) -> StoredReport:
+    """Render the session report and keep it as the next revision (flushed)."""
+    report = load_session_report(couple, therapy_session)
+    pdf = html_to_pdf(session_report_html(couple, report))
+    session = db_session()
+    revision = (
+        session.scalar(
+            sa.select(sa.func.max(StoredReport.revision)).where(
+                StoredReport.therapy_session_id == therapy_session.id,
+                StoredReport.kind == SESSION_REPORT,
+            )
+        )
+        or 0
+    ) + 1
+    stored = StoredReport(
+        therapy_session_id=therapy_session.id,
+        kind=SESSION_REPORT,
+        revision=revision,
+        content_sha256=report.fingerprint,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        pdf=pdf,
+    )
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def stored_session_report(therapy_session: TherapySession) -> StoredReport | None:
+    """The latest stored revision, if the note was signed and its report kept."""
+    return db_session().scalar(
+        sa.select(StoredReport)
+        .where(
+            StoredReport.therapy_session_id == therapy_session.id,
+            StoredReport.kind == SESSION_REPORT,
+        )
+        .order_by(StoredReport.revision.desc())
+        .limit(1)
+    )
+
+
+def session_report_pdf(couple: Couple, therapy_session: TherapySession) -> bytes:
+    """A signed note's report as stored (kept on first use if signing could not); a
+    draft's rendered fresh, since it may still change."""
+    note = therapy_session.note
+    if note is not None and note.is_signed:
+        stored = stored_session_report(therapy_session)
+        if stored is None:
+            stored = issue_session_report(couple, therapy_session)
+        return stored.pdf
+    return html_to_pdf(session_report_html(couple, load_session_report(couple, therapy_session)))
+
+
+def couple_sessions(couple: Couple) -> list[TherapySession]:
+    return list(
+        db_session().scalars(
+            sa.select(TherapySession)
+            .where(TherapySession.couple_id == couple.id, TherapySession.deleted_at.is_(None))
+            .options(selectinload(TherapySession.note).selectinload(SessionNote.addenda))
+            .order_by(TherapySession.held_on.desc(), TherapySession.created_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    charts: dict[str, str]
+    profile_rows: list[tuple[Any, Any, Any]]  # (partner, first-intake rows, latest rows)
+    homework: list[Any]
+    sessions: list[TherapySession]
+    attendance: dict[str, int]
+    intake: CoupleIntake
+    as_of: date
+
+
+def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
+    taxonomy = get_state().taxonomy
+    session = db_session()
+    results = measure_results(couple)
+    responses = session.scalars(
+        sa.select(IntakeResponse)
+        .where(
+            IntakeResponse.partner_id.in_([p.id for p in couple.partners]),
+            IntakeResponse.deleted_at.is_(None),
+        )
+        .options(selectinload(IntakeResponse.pages))
+        .order_by(IntakeResponse.submitted_at)
+    ).all()
+    links = session.scalars(
+        sa.select(ClientLink).where(ClientLink.partner_id.in_([p.id for p in couple.partners]))
+    ).all()
+    profile_rows = []
+    for partner in couple.partners:
+        submitted = [
+            r
+            for r in responses
+            if r.partner_id == partner.id and r.status == IntakeStatus.SUBMITTED
+        ]
+        first = submitted[0].scores if submitted else None
+        latest = submitted[-1].scores if submitted else None
+        profile_rows.append((partner, couple_profile(taxonomy, first, latest), len(submitted)))
+    sessions = [s for s in couple_sessions(couple) if s.held_on <= as_of]
+    attendance = {
+        key: sum(1 for s in sessions if s.attendance == key) for key in ("both", "a", "b")
+    }
+    return ProgressReport(
+        charts={slug: measure_chart(results, couple.partners, slug) for slug in INSTRUMENTS},
+        profile_rows=profile_rows,
+        homework=homework_lines(couple_assignments(couple), couple.partners, as_of),
+        sessions=sessions,
+        attendance=attendance,
+        intake=summarise(taxonomy, couple.partners, responses, links, utcnow()),
+        as_of=as_of,
+    )
+
+
+def progress_report_html(couple: Couple, report: ProgressReport) -> str:
+    return render_template("reconnect_clinic/reports/progress.html", couple=couple, report=report)
+
+
+def intake_summary_html(couple: Couple, intake: CoupleIntake) -> str:
+    return render_template(
+        "reconnect_clinic/reports/intake_summary.html", couple=couple, intake=intake
+    )
+
+
+def signed_notes_since(since: date) -> list[TherapySession]:
+    """Sessions whose note is signed on or after ``since`` (for batch rendering)."""
+    return list(
+        db_session().scalars(
+            sa.select(TherapySession)
+            .join(SessionNote, SessionNote.therapy_session_id == TherapySession.id)
+            .where(
+                SessionNote.status == NoteStatus.SIGNED.value,
+                TherapySession.held_on >= since,
+                TherapySession.deleted_at.is_(None),
+            )
+            .order_by(TherapySession.held_on)
+        )
+    )
+
+
+def app_config(key: str) -> Any:
+    return current_app.config[key]

@@ -1,0 +1,237 @@
+"""Session notes: drafts, optimistic locking, signing, immutability, addenda."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from reconnect_clinic.models import AuditEvent, NoteAddendum, SessionNote, StoredReport
+from reconnect_clinic.notes.operations import NoteConflict, NoteLocked, save_note, update_session
+from reconnect_clinic.notes.templates import note_templates
+from reconnect_clinic.state import db_session
+from tests.conftest import csrf_from, login, pdf_text, post_form
+
+NOTE = {
+    "section_data": "They talked about the week.",
+    "section_assessment": "Some warmth returning.",
+    "section_plan": "Keep the check-in.",
+    "interventions": ["improve_communication", "practice_active_listening"],
+    "risk_level": "none",
+    "risk_notes": "",
+}
+
+
+def _open_session(client, couple):
+    response = post_form(
+        client,
+        f"/clinic/couples/{couple.id}/sessions/new",
+        {
+            "held_on": "2026-11-20",
+            "duration_minutes": "50",
+            "format": "video",
+            "attendance": "both",
+        },
+    )
+    assert response.status_code == 302, response.text
+    return response.headers["Location"]
+
+
+def test_write_save_and_sign_a_note(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    page = client.get(url)
+    assert "DAP (Data, Assessment, Plan)" in page.text
+    saved = post_form(client, url, {**NOTE, "action": "save", "version": ""})
+    assert saved.status_code == 302
+    note = db_session().scalars(sa.select(SessionNote)).one()
+    assert (
+        note.status == "draft" and note.content["sections"]["data"] == "They talked about the week."
+    )
+    form = client.get(url).text
+    signed = client.post(
+        url,
+        data={
+            **NOTE,
+            "action": "sign",
+            "version": str(note.version),
+            "csrf_token": csrf_from(form),
+        },
+    )
+    assert signed.status_code == 302
+    db_session().expire_all()
+    note = db_session().scalars(sa.select(SessionNote)).one()
+    assert note.is_signed and note.signed_by_id == owner.id and note.signed_at
+    # Signing renders the session report once and keeps it with its fingerprints.
+    stored = db_session().scalars(sa.select(StoredReport)).one()
+    assert stored.revision == 1 and len(stored.pdf_sha256) == 64 and stored.pdf[:5] == b"%PDF-"
+    view = client.get(url).text
+    assert "Signed by" in view and "Sign and add addendum" in view
+    actions = set(db_session().scalars(sa.select(AuditEvent.action)))
+    assert {"session.create", "note.save", "note.sign"} <= actions
+
+
+def test_a_signed_note_refuses_edits_and_takes_addenda(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    therapy = make.therapy_session(owner, couple)
+    note = make.signed_note(owner, therapy)
+    login(client, owner.email)
+    url = f"/clinic/couples/{couple.id}/sessions/{therapy.id}"
+    token = csrf_from(client.get(url).text)
+    refused = client.post(
+        url,
+        data={**NOTE, "action": "save", "version": str(note.version), "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "signed" in refused.text
+    db_session().expire_all()
+    assert (
+        db_session().get(SessionNote, note.id).content["sections"]["data"].startswith("Both spoke")
+    )
+    with pytest.raises(NoteLocked):
+        save_note(therapy, owner, template="dap", content={}, based_on_version=note.version)
+    db_session().rollback()
+    with pytest.raises(NoteLocked):
+        update_session(therapy, owner, None)  # type: ignore[arg-type]
+    db_session().rollback()
+
+    empty = client.post(f"{url}/addenda", data={"body": "", "csrf_token": token})
+    assert "Please write the addendum." in empty.text
+    added = client.post(
+        f"{url}/addenda", data={"body": "Correction: it was Thursday.", "csrf_token": token}
+    )
+    assert added.status_code == 302
+    addendum = db_session().scalars(sa.select(NoteAddendum)).one()
+    assert addendum.signed_by_id == owner.id and addendum.signed_at
+    assert "Correction: it was Thursday." in client.get(url).text
+    # The stored report is issued again with the addendum in it.
+    stored = db_session().scalars(sa.select(StoredReport)).one()
+    assert "Correction: it was Thursday." in pdf_text(stored.pdf)
+    client.post(f"{url}/addenda", data={"body": "Second addendum.", "csrf_token": token})
+    revisions = (
+        db_session().scalars(sa.select(StoredReport.revision).order_by(StoredReport.revision)).all()
+    )
+    assert revisions == [1, 2]  # earlier revisions are kept as they were
+
+
+def test_two_editors_never_overwrite_each_other(client, make, app):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    post_form(client, url, {**NOTE, "action": "save", "version": ""})
+    first = client.get(url).text
+    second = client.get(url).text
+    version = db_session().scalars(sa.select(SessionNote.version)).one()
+    client.post(
+        url,
+        data={
+            **NOTE,
+            "section_data": "Editor one",
+            "action": "save",
+            "version": str(version),
+            "csrf_token": csrf_from(first),
+        },
+    )
+    late = client.post(
+        url,
+        data={
+            **NOTE,
+            "section_data": "Editor two",
+            "action": "save",
+            "version": str(version),
+            "csrf_token": csrf_from(second),
+        },
+    )
+    assert late.status_code == 200
+    assert "changed somewhere else" in late.text
+    assert "Editor two" in late.text  # still in the form
+    assert "Editor one" in late.text  # the saved version shown beside it
+    db_session().expire_all()
+    assert (
+        db_session().scalars(sa.select(SessionNote)).one().content["sections"]["data"]
+        == "Editor one"
+    )
+    with pytest.raises(NoteConflict):
+        save_note(
+            db_session().scalars(sa.select(SessionNote)).one().therapy_session,
+            owner,
+            template="dap",
+            content={},
+            based_on_version=version,
+        )
+
+
+def test_switching_template_keeps_earlier_sections(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    post_form(client, url, {**NOTE, "action": "save", "version": ""})
+    version = db_session().scalars(sa.select(SessionNote.version)).one()
+    soap = client.get(url + "?template=soap").text
+    assert "Subjective" in soap
+    client.post(
+        url,
+        data={
+            "template": "soap",
+            "section_subjective": "Felt closer.",
+            "risk_level": "low",
+            "action": "save",
+            "version": str(version),
+            "csrf_token": csrf_from(soap),
+        },
+    )
+    db_session().expire_all()
+    note = db_session().scalars(sa.select(SessionNote)).one()
+    assert note.template == "soap"
+    assert note.content["sections"]["data"] == "They talked about the week."
+    assert note.content["sections"]["subjective"] == "Felt closer."
+
+
+def test_several_sessions_on_one_date_and_bad_input(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    assert _open_session(client, couple) != _open_session(client, couple)
+    bad = post_form(
+        client,
+        f"/clinic/couples/{couple.id}/sessions/new",
+        {"held_on": "tomorrow", "duration_minutes": "0", "format": "phone", "attendance": "both"},
+    )
+    assert bad.status_code == 200
+    assert "Please give the date as YYYY-MM-DD." in bad.text
+    assert "Between 5 and 480 minutes" in bad.text
+    assert "Not a valid choice" in bad.text
+
+
+def test_notes_of_another_therapist_are_404(client, make):
+    owner, other = make.therapist(), make.therapist()
+    couple = make.couple(owner)
+    therapy = make.therapy_session(owner, couple)
+    make.signed_note(owner, therapy)
+    login(client, other.email)
+    base = f"/clinic/couples/{couple.id}/sessions/{therapy.id}"
+    for url in (
+        base,
+        f"{base}/report",
+        f"{base}/report.pdf",
+        f"/clinic/couples/{couple.id}/progress-report",
+        f"/clinic/couples/{couple.id}/intake-summary.pdf",
+    ):
+        assert client.get(url).status_code == 404, url
+    token = csrf_from(client.get("/clinic/").text)
+    assert (
+        client.post(f"{base}/addenda", data={"body": "x", "csrf_token": token}).status_code == 404
+    )
+
+
+def test_practice_templates_from_config():
+    templates = note_templates({"emdr": {"title": "EMDR", "sections": [["target", "Target", ""]]}})
+    assert {"dap", "soap", "emdr"} <= set(templates)
+    with pytest.raises(ValueError, match="malformed"):
+        note_templates({"bad": {"title": "x"}})
+    with pytest.raises(ValueError, match="distinct keys"):
+        note_templates({"bad": {"title": "x", "sections": [["a", "A", ""], ["a", "B", ""]]}})
