@@ -236,3 +236,18 @@ def render_reports_command(since: datetime, out: str, jobs: int | None) -> None:
     click.echo(f"{len(targets) - failures} reports written to {out}; {failures} failed.")
     if failures:
         raise SystemExit(1)
+
+
+@clinic_cli.command("audit-verify")
+def audit_verify_command() -> None:
+    """Check the audit log's hash chain from its first line to its last."""
+    from .security.audit import verify_chain
+
+    checked, breaks = verify_chain()
+    get_state().db.session.rollback()
+    if not breaks:
+        click.echo(f"Audit log intact: {checked} lines, chain verified.")
+        return
+    for item in breaks[:50]:
+        click.echo(f"Line {item.event_id}: {item.reason}", err=True)
+    raise click.ClickException(f"Audit log broken: {len(breaks)} problem(s) in {checked} lines.")

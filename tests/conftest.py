@@ -25,6 +25,7 @@ from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.models import metadata
+from reconnect_clinic.security.audit_sql import create_statements, drop_statements
 from reconnect_clinic.state import get_state
 from tests import factories
 
@@ -127,9 +128,20 @@ def app(session_app: Flask) -> Iterator[Flask]:
         state.login_limiter.reset()  # failure counts never carry over between tests
         state.bad_link_limiter.reset()
         demo_db.session.remove()
-        with demo_db.engine.begin() as connection:
-            for table in reversed(metadata.sorted_tables):
-                connection.execute(table.delete())
+        empty_tables(demo_db.engine)
+
+
+def empty_tables(engine: sa.Engine) -> None:
+    """Delete every clinic row, setting the audit log's append-only rule aside for the
+    moment (tests only: the product never removes audit lines)."""
+    dialect = engine.dialect.name
+    with engine.begin() as connection:
+        for statement in drop_statements(dialect):
+            connection.exec_driver_sql(statement)
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+        for statement in create_statements(dialect):
+            connection.exec_driver_sql(statement)
 
 
 @pytest.fixture

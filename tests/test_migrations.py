@@ -50,6 +50,16 @@ def table_names(engine: Engine) -> set[str]:
     return set(sa.inspect(engine).get_table_names())
 
 
+def _trigger_names(engine: Engine) -> list[str]:
+    query = (
+        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        if engine.dialect.name == "postgresql"
+        else "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    )
+    with engine.connect() as connection:
+        return sorted(row[0] for row in connection.exec_driver_sql(query))
+
+
 def schema_snapshot(engine: Engine) -> dict[str, Any]:
     """Tables with their columns, keys, indexes and constraints, comparable with ``==``."""
     inspector = sa.inspect(engine)
@@ -76,6 +86,7 @@ def schema_snapshot(engine: Engine) -> dict[str, Any]:
             ),
             "checks": sorted(ck["name"] or "" for ck in inspector.get_check_constraints(table)),
         }
+    snapshot["__triggers__"] = _trigger_names(engine)
     return snapshot
 
 

@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..reports.service import couple_sessions
 from ..security.access import couple_or_404, visible_couples
-from ..security.audit import record_event
+from ..security.audit import couple_log, record_event
 from ..security.forms import PostOnlyForm
 from ..security.link_views import NewLinkForm
 from ..state import db_session, get_state
@@ -185,3 +185,15 @@ def _form_data(couple: Couple) -> _Obj:
         partner_a=partner("a"),
         partner_b=partner("b"),
     )
+
+
+@bp.route("/couples/<uuid:couple_id>/audit")
+@therapist_required
+def couple_audit(couple_id: uuid.UUID) -> Any:
+    """The audit log of one case, for its therapist."""
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    events = couple_log(couple.id)
+    record_event("audit.view", actor=therapist, record=couple, couple_id=couple.id)
+    db_session().commit()
+    return render_template("reconnect_clinic/couple_audit.html", couple=couple, events=events)
