@@ -37,4 +37,36 @@ def _private_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        inline_styles=request.endpoint in INLINE_STYLE_ENDPOINTS
+    )
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
+
+
+# Report previews carry SVG charts whose drawing instructions are style attributes.
+INLINE_STYLE_ENDPOINTS = frozenset(
+    {
+        "reconnect_clinic.session_report_preview",
+        "reconnect_clinic.progress_report",
+        "reconnect_clinic.intake_summary",
+    }
+)
+
+
+def content_security_policy(*, inline_styles: bool = False) -> str:
+    """No inline script anywhere, nothing loaded from elsewhere, never framed."""
+    style = "'self' 'unsafe-inline'" if inline_styles else "'self'"
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src {style}",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
