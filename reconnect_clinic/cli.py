@@ -251,3 +251,27 @@ def audit_verify_command() -> None:
     for item in breaks[:50]:
         click.echo(f"Line {item.event_id}: {item.reason}", err=True)
     raise click.ClickException(f"Audit log broken: {len(breaks)} problem(s) in {checked} lines.")
+
+
+@clinic_cli.command("new-key")
+def new_key_command() -> None:
+    """Print a fresh encryption key for RECONNECT_CLINIC_ENCRYPTION_KEYS."""
+    from .security.crypto import new_key
+
+    click.echo(new_key())
+
+
+@clinic_cli.command("rotate-keys")
+def rotate_keys_command() -> None:
+    """Re-seal every encrypted value with the current key (RECONNECT_CLINIC_ENCRYPTION_KEY_ID).
+
+    Old keys must still be listed while this runs; afterwards they can be removed. Safe
+    to run again: values already under the current key are left alone.
+    """
+    from .security.keys import rotate_keys
+
+    counts = rotate_keys()
+    get_state().db.session.commit()
+    total = sum(counts.values())
+    detail = ", ".join(f"{name}: {n}" for name, n in counts.items() if n)
+    click.echo(f"Re-sealed {total} values with the current key{f' ({detail})' if detail else ''}.")

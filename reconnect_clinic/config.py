@@ -9,6 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
+    # Keys that encrypt free text at rest (notes, addenda, reflections, intake answers):
+    # {"<key id>": "<base64 32-byte key>"}, and the id of the key new values use. No
+    # default: the app refuses to start without them. `flask clinic new-key` makes one.
+    "RECONNECT_CLINIC_ENCRYPTION_KEYS": None,
+    "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": None,
     # Where the blueprint is mounted.
     "RECONNECT_CLINIC_URL_PREFIX": "/clinic",
     # The layout every page extends. A host may name its own; it must define the blocks

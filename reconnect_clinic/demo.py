@@ -17,6 +17,7 @@ from flask_wtf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from .extension import ReconnectClinic
+from .security.crypto import new_key
 from .sqlite import configure_sqlite
 
 db = SQLAlchemy()
@@ -51,6 +52,9 @@ def create_app(
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
+    if not app.config.get("RECONNECT_CLINIC_ENCRYPTION_KEYS"):
+        app.config["RECONNECT_CLINIC_ENCRYPTION_KEYS"] = {"demo": _demo_encryption_key(instance)}
+        app.config["RECONNECT_CLINIC_ENCRYPTION_KEY_ID"] = "demo"
 
     db.init_app(app)
     with app.app_context():
@@ -64,6 +68,16 @@ def create_app(
         return redirect(url_for("reconnect_clinic.dashboard"))
 
     return app
+
+
+def _demo_encryption_key(instance: Path) -> str:
+    """The demo's data key, kept beside its database in the instance folder. A real
+    practice keeps keys in its secret store, apart from the data they protect."""
+    path = instance / "encryption_key"
+    if not path.exists():
+        path.write_text(new_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _secret_key(instance: Path) -> str:

@@ -9,6 +9,7 @@ from flask_login import LoginManager
 
 from . import taxonomy
 from .config import apply_defaults
+from .security.crypto import FieldCipher
 from .security.ratelimit import FailureLimiter
 from .state import EXTENSION_KEY, ClinicState, TherapistLoader
 
@@ -83,6 +84,11 @@ class ReconnectClinic:
                 app.config["RECONNECT_CLINIC_RATELIMIT_STORAGE_URI"],
                 app.config["RECONNECT_CLINIC_LOGIN_FAILURE_LIMIT"],
                 namespace="reconnect_clinic.login",
+            ),
+            # Checked now: without usable keys no clinical text could be stored or read.
+            cipher=FieldCipher.from_config(
+                app.config["RECONNECT_CLINIC_ENCRYPTION_KEYS"],
+                app.config["RECONNECT_CLINIC_ENCRYPTION_KEY_ID"],
             ),
         )
         app.extensions[EXTENSION_KEY] = state

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from .security.crypto import FieldCipher
 from .security.ratelimit import FailureLimiter
 from .taxonomy import Taxonomy
 
@@ -32,6 +33,7 @@ class ClinicState:
     therapist_loader: TherapistLoader | None
     bad_link_limiter: FailureLimiter
     login_limiter: FailureLimiter
+    cipher: FieldCipher
 
     @property
     def standalone_auth(self) -> bool:

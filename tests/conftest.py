@@ -30,6 +30,11 @@ from reconnect_clinic.state import get_state
 from tests import factories
 
 SERVER_URL = os.environ.get("RECONNECT_CLINIC_TEST_DATABASE_URL")
+# Fixed test keys (never used anywhere else): 32 bytes each, base64.
+TEST_KEYS = {
+    "k1": "a2V5LW9uZS1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg=",
+    "k2": "a2V5LXR3by1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg=",
+}
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -112,6 +117,8 @@ def session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SERVER_NAME": "clinic.test",
+            "RECONNECT_CLINIC_ENCRYPTION_KEYS": TEST_KEYS,
+            "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": "k1",
         },
         instance_path=str(tmp_path_factory.mktemp("instance")),
     )

@@ -10,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from reconnect_clinic import ReconnectClinic, taxonomy
 from reconnect_clinic.config import DEFAULTS
 from reconnect_clinic.state import get_state
+from tests.conftest import TEST_KEYS
 
 
 def _host(tmp_path, **config) -> tuple[Flask, SQLAlchemy]:
@@ -17,6 +18,8 @@ def _host(tmp_path, **config) -> tuple[Flask, SQLAlchemy]:
     app.config.update(
         SECRET_KEY="x",
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'host.sqlite'}",
+        RECONNECT_CLINIC_ENCRYPTION_KEYS=TEST_KEYS,
+        RECONNECT_CLINIC_ENCRYPTION_KEY_ID="k1",
         **config,
     )
     db = SQLAlchemy(app)
@@ -28,7 +31,11 @@ def test_defaults_are_documented_and_applied(tmp_path):
     ReconnectClinic().init_app(app, db=db)
     for key, value in DEFAULTS.items():
         assert key.startswith("RECONNECT_CLINIC_")
-        if key != "RECONNECT_CLINIC_PRACTICE_NAME":
+        if key not in (
+            "RECONNECT_CLINIC_PRACTICE_NAME",
+            "RECONNECT_CLINIC_ENCRYPTION_KEYS",
+            "RECONNECT_CLINIC_ENCRYPTION_KEY_ID",
+        ):
             assert app.config[key] == value
     assert app.config["RECONNECT_CLINIC_PRACTICE_NAME"] == "Mine"
     readme = (pytest.importorskip("pathlib").Path(__file__).parent.parent / "README.md").read_text()
@@ -64,6 +71,18 @@ def test_db_is_found_on_the_app_when_not_passed(tmp_path):
     app, db = _host(tmp_path)
     ReconnectClinic(app)
     assert get_state(app).db is db
+
+
+def test_without_encryption_keys_start_up_says_what_to_do(tmp_path):
+    app = Flask("nokeys", root_path=str(tmp_path))
+    app.config.update(SECRET_KEY="x", SQLALCHEMY_DATABASE_URI="sqlite://")
+    db = SQLAlchemy(app)
+    with pytest.raises(ValueError, match="flask clinic new-key"):
+        ReconnectClinic().init_app(app, db=db)
+    app.config["RECONNECT_CLINIC_ENCRYPTION_KEYS"] = {"k": "short"}
+    app.config["RECONNECT_CLINIC_ENCRYPTION_KEY_ID"] = "k"
+    with pytest.raises(ValueError, match=r"not base64|32 bytes"):
+        ReconnectClinic().init_app(app, db=db)
 
 
 def test_without_sqlalchemy_init_app_says_what_is_missing(tmp_path):

@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from reconnect_clinic import migrate
 from reconnect_clinic.models import Couple, Therapist
-from tests.conftest import FreshContextClient, csrf_from
+from tests.conftest import TEST_KEYS, FreshContextClient, csrf_from
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -33,7 +33,7 @@ def _example_source() -> str:
 
 
 @pytest.fixture
-def host(tmp_path, databases):
+def host(tmp_path, databases, monkeypatch):
     path = tmp_path / "host_app.py"
     path.write_text(_example_source())
     spec = importlib.util.spec_from_file_location("host_app", path)
@@ -42,6 +42,7 @@ def host(tmp_path, databases):
     sys.modules["host_app"] = module
     spec.loader.exec_module(module)
     url = databases.create()
+    monkeypatch.setenv("CLINIC_KEY_2026A", TEST_KEYS["k1"])
     app = module.create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     app.test_client_class = FreshContextClient
     with app.app_context():

@@ -69,6 +69,12 @@ class ClinicModel(DeclarativeBase):
 class RecordMixin:
     """UUID key and created/updated stamps, shared by every clinical record."""
 
+    def __init__(self, **kwargs: object) -> None:
+        # The id is known from the start (not only at insert): encrypted fields bind their
+        # ciphertext to the row they belong to.
+        # The id goes first: attributes are set in the order given.
+        super().__init__(**{"id": kwargs.pop("id", None) or uuid.uuid4(), **kwargs})
+
     # Random keys: they reveal nothing about how many cases a practice holds, and a
     # record's id is known before it is inserted (field encryption binds ciphertext to it).
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)

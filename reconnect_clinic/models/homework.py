@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..security.crypto import Sealed
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
 from .people import Couple, Partner, Therapist
 
@@ -90,7 +91,10 @@ class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
     due_on: Mapped[date]
     frequency: Mapped[str] = mapped_column(sa.String(20), default=Frequency.ONCE.value)
     times_per_week: Mapped[int | None] = mapped_column(default=None)
-    therapist_note: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    therapist_note_sealed: Mapped[str | None] = mapped_column(
+        "therapist_note", sa.Text, default=None
+    )
+    therapist_note = Sealed("therapist_note")  # encrypted at rest
     suggestion_reason: Mapped[str | None] = mapped_column(sa.Text, default=None)
     closed_on: Mapped[date | None] = mapped_column(default=None)
 
@@ -129,7 +133,8 @@ class HomeworkCheckIn(RecordMixin, SoftDeleteMixin, ClinicModel):
     checked_in_on: Mapped[date]
     completion: Mapped[str] = mapped_column(sa.String(20))
     helpfulness: Mapped[int | None] = mapped_column(default=None)
-    reflection: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    reflection_sealed: Mapped[str | None] = mapped_column("reflection", sa.Text, default=None)
+    reflection = Sealed("reflection")  # encrypted at rest
     share_with_partner: Mapped[bool] = mapped_column(default=False)
     # Sent after the therapist closed the assignment: kept, but not counted.
     late: Mapped[bool] = mapped_column(default=False)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..security.crypto import Sealed
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
 from .people import Partner
 
@@ -67,7 +68,8 @@ class IntakePage(RecordMixin, ClinicModel):
         sa.ForeignKey(f"{TABLE_PREFIX}intake_response.id")
     )
     page: Mapped[str] = mapped_column(sa.String(40))
-    values: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    values_sealed: Mapped[str | None] = mapped_column("values", sa.Text, default=None)
+    values = Sealed("values", as_json=True)  # encrypted at rest
     complete: Mapped[bool] = mapped_column(default=False)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
 

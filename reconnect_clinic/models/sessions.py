@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..security.crypto import Sealed
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
 from .people import Couple, Therapist
 
@@ -58,7 +58,9 @@ class SessionNote(RecordMixin, ClinicModel):
         sa.ForeignKey(f"{TABLE_PREFIX}therapy_session.id"), unique=True
     )
     template: Mapped[str] = mapped_column(sa.String(20), default="dap")
-    content: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Encrypted at rest (see security/crypto.py): read and write ``content``.
+    content_sealed: Mapped[str | None] = mapped_column("content", sa.Text, default=None)
+    content = Sealed("content", as_json=True)
     status: Mapped[str] = mapped_column(sa.String(20), default=NoteStatus.DRAFT.value)
     signed_at: Mapped[datetime | None] = mapped_column(default=None)
     signed_by_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -88,7 +90,8 @@ class NoteAddendum(RecordMixin, ClinicModel):
     note_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey(f"{TABLE_PREFIX}session_note.id"), index=True
     )
-    body: Mapped[str] = mapped_column(sa.Text)
+    body_sealed: Mapped[str] = mapped_column("body", sa.Text)
+    body = Sealed("body")
     signed_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
