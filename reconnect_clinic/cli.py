@@ -275,3 +275,30 @@ def rotate_keys_command() -> None:
     total = sum(counts.values())
     detail = ", ".join(f"{name}: {n}" for name, n in counts.items() if n)
     click.echo(f"Re-sealed {total} values with the current key{f' ({detail})' if detail else ''}.")
+
+
+@clinic_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if it were this date (YYYY-MM-DD).",
+)
+def purge_command(dry_run: bool, today: datetime | None) -> None:
+    """Remove closed cases past their retention date (never one on legal hold)."""
+    from .cases.lifecycle import purge_candidates, purge_case
+
+    day = today.date() if today else date.today()  # noqa: DTZ011
+    candidates = purge_candidates(day)
+    for candidate in candidates:
+        click.echo(
+            f"{'Would remove' if dry_run else 'Removing'} {candidate.label} "
+            f"(kept until {candidate.retention_until})"
+        )
+        if not dry_run:
+            purge_case(candidate.couple_id)
+            get_state().db.session.commit()
+    if dry_run:
+        get_state().db.session.rollback()
+    click.echo(f"{len(candidates)} case(s) {'would be ' if dry_run else ''}removed.")

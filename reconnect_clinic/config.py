@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     # Host mode only: the endpoint of the host's login page, where a visitor who is not a
     # therapist is sent. ``None`` answers 401 instead.
     "RECONNECT_CLINIC_HOST_LOGIN_ENDPOINT": None,
+    # Records of a closed case are kept this many years after the later of its last
+    # session and its closing; then `flask clinic purge` may remove them.
+    "RECONNECT_CLINIC_RETENTION_YEARS": 7,
     # Whether a therapist with ``is_admin`` sees every therapist's cases.
     "RECONNECT_CLINIC_ADMINS_SEE_ALL_CASES": False,
     # How long a partner's private link works after it is made.

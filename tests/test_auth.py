@@ -193,3 +193,28 @@ def test_failed_logins_are_limited_per_account(client, make, app):
     finally:
         limiter.reset()
     assert login(client, me.email).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short", "at least 8 characters"),
+        ("password123", "most common"),
+        ("Qwerty123", "most common"),
+        ("aaaaaaaaaaaa", "repeat one character"),
+        ("x" * 1025, "at most 1024"),
+        ("dana@example.org", "email address"),
+    ],
+)
+def test_weak_passwords_are_refused_with_a_reason(password, problem):
+    from reconnect_clinic.security.password_policy import password_problems
+
+    problems = password_problems(password, email="dana@example.org", name="Dana")
+    assert any(problem in p for p in problems), problems
+
+
+def test_long_passphrases_are_welcome():
+    from reconnect_clinic.security.password_policy import password_problems
+
+    assert password_problems("correct horse battery staple " * 10) == []
+    assert password_problems("tea at four, then the long walk") == []

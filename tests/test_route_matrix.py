@@ -160,6 +160,7 @@ index                   GET    login     ok    ok    login     login     login  
 .couple_edit            GET    login     ok    404   login     login     login   login
 .couple_edit            POST   login     ok    404   login     login     login   login
 .couple_audit           GET    login     ok    404   login     login     login   login
+.couple_export          GET    login     ok    404   login     login     login   login
 .intake_answers         GET    login     ok    404   login     login     login   login
 .link_create            POST   login     ok    404   login     login     login   login
 .link_revoke            POST   login     ok    404   login     login     login   login

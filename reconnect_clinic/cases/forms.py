@@ -6,6 +6,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     Form,
@@ -69,6 +70,10 @@ class CoupleForm(FlaskForm):
         validators=[InputRequired("Please give the date the case opened.")],
         invalid_value_message="Please give the date as YYYY-MM-DD.",
         default=date.today,
+    )
+    legal_hold = BooleanField(
+        "Legal hold",
+        description="Keep every record of this case, even past its retention date.",
     )
     partner_a = FormField(PartnerForm, label="Partner A")
     partner_b = FormField(PartnerForm, label="Partner B")

@@ -7,7 +7,8 @@ from datetime import date
 
 from ..models import CaseStatus, Couple, Partner, PartnerRole, Therapist
 from ..security.audit import record_event
-from ..state import db_session
+from ..state import config, db_session
+from .lifecycle import last_session_on, retention_until
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CaseDetails:
     opened_on: date
     partner_a: PartnerDetails
     partner_b: PartnerDetails
+    legal_hold: bool = False
 
 
 def default_label(details: CaseDetails) -> str:
@@ -54,7 +56,10 @@ def open_case(therapist: Therapist, details: CaseDetails, *, today: date) -> Cou
         closed_on=closed_on_for(
             details.status, previous=None, opened_on=details.opened_on, today=today
         ),
+        legal_hold=details.legal_hold,
     )
+    if couple.closed_on is not None:
+        couple.retention_until = retention_until(couple.closed_on, None, config("RETENTION_YEARS"))
     for role, partner in ((PartnerRole.A, details.partner_a), (PartnerRole.B, details.partner_b)):
         couple.partners.append(Partner(role=role.value, **_partner_fields(partner)))
     session = db_session()
@@ -76,6 +81,12 @@ def update_case(
     )
     couple.status = details.status
     couple.opened_on = details.opened_on
+    couple.legal_hold = details.legal_hold
+    couple.retention_until = (
+        retention_until(couple.closed_on, last_session_on(couple.id), config("RETENTION_YEARS"))
+        if couple.closed_on is not None
+        else None
+    )
     for role, partner in ((PartnerRole.A, details.partner_a), (PartnerRole.B, details.partner_b)):
         target = couple.partner(role)
         for name, value in _partner_fields(partner).items():

@@ -56,6 +56,7 @@ def _details(form: CoupleForm) -> CaseDetails:
         opened_on=form.opened_on.data,
         partner_a=partner(form.partner_a.form),
         partner_b=partner(form.partner_b.form),
+        legal_hold=bool(form.legal_hold.data),
     )
 
 
@@ -182,6 +183,7 @@ def _form_data(couple: Couple) -> _Obj:
         label=couple.label,
         status=couple.status,
         opened_on=couple.opened_on,
+        legal_hold=couple.legal_hold,
         partner_a=partner("a"),
         partner_b=partner("b"),
     )
@@ -197,3 +199,42 @@ def couple_audit(couple_id: uuid.UUID) -> Any:
     record_event("audit.view", actor=therapist, record=couple, couple_id=couple.id)
     db_session().commit()
     return render_template("reconnect_clinic/couple_audit.html", couple=couple, events=events)
+
+
+@bp.route("/couples/<uuid:couple_id>/export.zip")
+@therapist_required
+def couple_export(couple_id: uuid.UUID) -> Any:
+    """The case's complete record for a records request: JSON of everything, and PDFs."""
+    from flask import make_response
+
+    from ..reports import service
+    from .lifecycle import export_zip
+
+    therapist = signed_in_therapist()
+    couple = couple_or_404(couple_id, therapist)
+    today = _today()
+    progress = service.load_progress_report(couple, today)
+    pdfs = {
+        "progress-report.pdf": service.html_to_pdf(service.progress_report_html(couple, progress)),
+        "intake-summary.pdf": service.html_to_pdf(
+            service.intake_summary_html(couple, progress.intake)
+        ),
+    }
+    for therapy_session in service.couple_sessions(couple):
+        if therapy_session.note is not None and therapy_session.note.is_signed:
+            pdfs[f"session-{therapy_session.held_on}-{therapy_session.id}.pdf"] = (
+                service.session_report_pdf(couple, therapy_session)
+            )
+    body = export_zip(couple, pdfs)
+    record_event(
+        "couple.export",
+        actor=therapist,
+        record=couple,
+        couple_id=couple.id,
+        detail={"files": sorted(pdfs)},
+    )
+    db_session().commit()
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/zip"
+    response.headers["Content-Disposition"] = 'attachment; filename="case-record.zip"'
+    return response

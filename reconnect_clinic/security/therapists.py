@@ -8,9 +8,8 @@ from flask_login import current_user
 
 from ..models import Therapist, utcnow
 from ..state import db_session, get_state
+from .password_policy import password_problems
 from .passwords import hash_password
-
-MIN_PASSWORD_LENGTH = 8
 
 
 class AccountError(ValueError):
@@ -58,8 +57,10 @@ def create_therapist(
         raise AccountError("A display name is needed.")
     if find_by_email(email) is not None:
         raise AccountError(f"A therapist with the email {email} already exists.")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if password is not None:
+        problems = password_problems(password, email=email, name=display_name)
+        if problems:
+            raise AccountError(" ".join(problems))
     therapist = Therapist(
         email=email,
         display_name=display_name.strip(),
