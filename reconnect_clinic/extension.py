@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -9,6 +10,7 @@ from flask_login import LoginManager
 
 from . import taxonomy
 from .config import apply_defaults
+from .security import logfilter
 from .security.crypto import FieldCipher
 from .security.ratelimit import FailureLimiter
 from .state import EXTENSION_KEY, ClinicState, TherapistLoader
@@ -104,6 +106,8 @@ class ReconnectClinic:
         app.register_blueprint(bp, url_prefix=prefix or None)
         app.cli.add_command(clinic_cli)
         _exempt_partner_posts(app)
+        # Link tokens never reach a log line (see security/logfilter.py).
+        logfilter.install(logging.getLogger("werkzeug"), app.logger)
 
 
 def _exempt_partner_posts(app: Flask) -> None:
