@@ -28,3 +28,18 @@ def test_the_access_log_never_shows_a_token(app, make, caplog):
         app.logger.error("Exception on %s [%s]", f"/clinic/i/{token}", "GET")
     assert token not in caplog.text
     assert "/clinic/i/[token]" in caplog.text
+
+
+def test_dict_arguments_as_gunicorn_logs_them():
+    token = "A1b2C3d4E5f6G7h8I9j0"
+    record = logging.LogRecord(
+        "gunicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%(h)s "%(r)s"',
+        ({"h": "10.0.0.1", "r": f"GET /clinic/h/{token} HTTP/1.1"},),
+        None,
+    )
+    RedactLinkTokens().filter(record)
+    assert record.getMessage() == '10.0.0.1 "GET /clinic/h/[token] HTTP/1.1"'
