@@ -135,6 +135,12 @@ index                   GET    login     ok    ok    login     login     login  
 .static                 GET    ok        ok    ok    ok        ok        ok      ok
 .login                  GET    ok        ok    ok    ok        ok        ok      ok
 .login                  POST   ok        ok    ok    ok        ok        ok      ok
+# The code step exists only right after a right password: otherwise back to login.
+.login_code             GET    login     login login login     login     login   login
+.login_code             POST   login     login login login     login     login   login
+# Each therapist's own account page (so "other" reaches their own, not the owner's).
+.two_factor             GET    login     ok    ok    login     login     login   login
+.two_factor             POST   login     ok    ok    login     login     login   login
 # Signing out always ends on the login page, whoever asks.
 .logout                 POST   login     login login login     login     login   login
 # A valid token lets its bearer in (to the token's own pages); a dead one does not.

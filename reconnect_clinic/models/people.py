@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..security.crypto import Sealed
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ class Therapist(RecordMixin, ClinicModel):
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Optional second factor (TOTP): the shared secret, encrypted at rest.
+    totp_secret_sealed: Mapped[str | None] = mapped_column("totp_secret", sa.Text, default=None)
+    totp_secret = Sealed("totp_secret")
 
     couples: Mapped[list[Couple]] = relationship(back_populates="therapist")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..text import clean_text
@@ -16,3 +16,11 @@ class LoginForm(FlaskForm):
 
 class PostOnlyForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change state."""
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[DataRequired("Please enter the 6-digit code."), Length(max=12)],
+        filters=[clean_text],
+    )

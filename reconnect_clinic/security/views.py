@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from ..blueprint import bp
-from ..models import utcnow
+from ..blueprint import bp, therapist_required
+from ..models import Therapist, utcnow
 from ..state import config, db_session, get_state
 from .audit import record_event
-from .forms import LoginForm, PostOnlyForm
+from .forms import CodeForm, LoginForm, PostOnlyForm
 from .passwords import hash_password, needs_rehash, verify_password
 from .therapists import current_therapist, find_by_email, normalise_email
+from .two_factor import code_ok, new_secret, provisioning_uri
 
+_PENDING = "reconnect_clinic_login_pending"
+_ENROLLING = "reconnect_clinic_totp_enrolling"
 _LOGIN_AT = "reconnect_clinic_login_at"
 _SEEN_AT = "reconnect_clinic_seen_at"
 
@@ -93,19 +97,103 @@ def login() -> Any:
         if therapist is not None and therapist.active and matches:
             if needs_rehash(therapist.password_hash or ""):
                 therapist.password_hash = hash_password(password)
-            therapist.last_login_at = utcnow()
-            session.clear()  # a fresh session at login: nothing carried over from before
-            login_user(therapist)
-            session[_LOGIN_AT] = session[_SEEN_AT] = time.time()
-            record_event("therapist.login", actor=therapist, record=therapist)
-            db_session().commit()
-            return redirect(safe_next(request.args.get("next")) or url_for(".dashboard"))
+            target = safe_next(request.args.get("next")) or url_for(".dashboard")
+            if therapist.totp_secret_sealed:
+                # The password is right; the second factor decides.
+                db_session().commit()
+                session.clear()
+                session[_PENDING] = {"id": str(therapist.id), "at": time.time(), "next": target}
+                return redirect(url_for(".login_code"))
+            _complete_login(therapist)
+            return redirect(target)
         for key in keys:
             limiter.fail(key)
         record_event("therapist.login_failed", actor=None, record=therapist)
         db_session().commit()
         form.password.errors.append("That email and password do not match an account.")
     return render_template("reconnect_clinic/login.html", form=form)
+
+
+def _complete_login(therapist: Any) -> None:
+    therapist.last_login_at = utcnow()
+    session.clear()  # a fresh session at login: nothing carried over from before
+    login_user(therapist)
+    session[_LOGIN_AT] = session[_SEEN_AT] = time.time()
+    record_event("therapist.login", actor=therapist, record=therapist)
+    db_session().commit()
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code() -> Any:
+    """The second step of a login with two-factor authentication on."""
+    if not get_state().standalone_auth:
+        abort(404)
+    pending = session.get(_PENDING)
+    if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > 300:
+        session.pop(_PENDING, None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for(".login"))
+    therapist = db_session().get(Therapist, uuid.UUID(pending["id"]))
+    if therapist is None or not therapist.active:
+        session.pop(_PENDING, None)
+        return redirect(url_for(".login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        limiter = get_state().login_limiter
+        key = f"account:{therapist.email}"
+        if limiter.blocked(key):
+            form.code.errors.append("Too many tries. Please wait a few minutes.")
+            return render_template("reconnect_clinic/login_code.html", form=form), 429
+        if code_ok(therapist.totp_secret, form.code.data):
+            target = pending.get("next") or url_for(".dashboard")
+            _complete_login(therapist)
+            return redirect(safe_next(target) or url_for(".dashboard"))
+        limiter.fail(key)
+        record_event(
+            "therapist.login_failed", actor=None, record=therapist, detail={"step": "code"}
+        )
+        db_session().commit()
+        form.code.errors.append("That code is not right. Codes change every 30 seconds.")
+    return render_template("reconnect_clinic/login_code.html", form=form)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@therapist_required
+def two_factor() -> Any:
+    """Turn the second factor on (scan, then confirm with a code) or off."""
+    if not get_state().standalone_auth:
+        abort(404)
+    therapist = current_therapist()
+    assert therapist is not None  # noqa: S101 - guarded by therapist_required
+    form = CodeForm()
+    enabling = request.form.get("action") != "disable"
+    secret = session.get(_ENROLLING)
+    if not therapist.totp_secret_sealed and not secret:
+        secret = session[_ENROLLING] = new_secret()
+    if form.validate_on_submit():
+        if enabling and secret and code_ok(secret, form.code.data):
+            therapist.totp_secret = secret
+            session.pop(_ENROLLING, None)
+            record_event("therapist.2fa_on", actor=therapist, record=therapist)
+            db_session().commit()
+            flash("Two-factor sign-in is on.", "success")
+            return redirect(url_for(".two_factor"))
+        if not enabling and code_ok(therapist.totp_secret, form.code.data):
+            therapist.totp_secret = None
+            record_event("therapist.2fa_off", actor=therapist, record=therapist)
+            db_session().commit()
+            flash("Two-factor sign-in is off.", "success")
+            return redirect(url_for(".two_factor"))
+        form.code.errors.append("That code is not right. Codes change every 30 seconds.")
+    return render_template(
+        "reconnect_clinic/two_factor.html",
+        form=form,
+        enabled=bool(therapist.totp_secret_sealed),
+        secret=None if therapist.totp_secret_sealed else secret,
+        uri=None
+        if therapist.totp_secret_sealed or not secret
+        else provisioning_uri(secret, therapist.email, config("PRACTICE_NAME")),
+    )
 
 
 @bp.route("/logout", methods=["POST"])
