@@ -194,6 +194,7 @@ def homework_close(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
 @therapist_required
 def homework_handout(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
     from ..reports.render import html_to_pdf
+    from ..reports.service import pdf_response
 
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
@@ -204,10 +205,7 @@ def homework_handout(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
     pdf = html_to_pdf(html)
     record_event("homework.print", actor=therapist, record=assignment, couple_id=couple.id)
     db_session().commit()
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = 'inline; filename="homework-handout.pdf"'
-    return response
+    return pdf_response(pdf, "homework-handout.pdf")
 
 
 def _csv_response(rows: list[list[str]], filename: str) -> Response:

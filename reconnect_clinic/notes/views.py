@@ -6,8 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
+from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -291,13 +290,6 @@ def note_addendum(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
 # --- reports -----------------------------------------------------------------------------
 
 
-def _pdf_response(pdf: bytes, filename: str) -> Response:
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
 @bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report")
 @therapist_required
 def session_report_preview(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
@@ -326,7 +318,7 @@ def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         detail={"kind": "session"},
     )
     db_session().commit()
-    return _pdf_response(pdf, f"session-report-{therapy_session.held_on.isoformat()}.pdf")
+    return service.pdf_response(pdf, f"session-report-{therapy_session.held_on.isoformat()}.pdf")
 
 
 @bp.route("/couples/<uuid:couple_id>/progress-report", defaults={"pdf": False})
@@ -344,7 +336,7 @@ def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
         detail={"kind": "progress"},
     )
     db_session().commit()
-    return _pdf_response(service.html_to_pdf(html), "progress-report.pdf") if pdf else html
+    return service.pdf_response(service.html_to_pdf(html), "progress-report.pdf") if pdf else html
 
 
 @bp.route("/couples/<uuid:couple_id>/intake-summary", defaults={"pdf": False})
@@ -363,4 +355,4 @@ def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
         detail={"kind": "intake"},
     )
     db_session().commit()
-    return _pdf_response(service.html_to_pdf(html), "intake-summary.pdf") if pdf else html
+    return service.pdf_response(service.html_to_pdf(html), "intake-summary.pdf") if pdf else html

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import make_response, render_template
 from sqlalchemy.orm import selectinload
 
 from ..homework.views import couple_assignments
@@ -220,5 +220,9 @@ def signed_notes_since(since: date) -> list[TherapySession]:
     )
 
 
-def app_config(key: str) -> Any:
-    return current_app.config[key]
+def pdf_response(pdf: bytes, filename: str) -> Any:
+    """A PDF shown in the browser (and saved under ``filename``)."""
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
