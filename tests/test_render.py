@@ -404,6 +404,31 @@ def test_fetcher_serves_the_packaged_assets_exactly() -> None:
     assert media_type == "font/otf" and font.startswith(b"OTTO")
 
 
+def test_packaged_fonts_cover_what_reports_print() -> None:
+    """The fonts are subsets (assets/fonts/README.txt): names in Latin scripts with their
+    accents (Vietnamese too), Greek and Cyrillic, and the punctuation and symbols notes
+    use; with the licence records kept and a visible box for anything else."""
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+
+    needed = (
+        "Łukasz Zoë Brontë-Nguyễn Šimić Ștefan Ğülşen Straße Æsa Øre Åsa Ñuño Çelik "
+        "Αλέξανδρος Жанна Ёлка Їжак – — ‘’ “” „ … • · € £ № ™ → ≤ ≥ ≠ ½ ° × ÷ − ▪ ◦"
+    )
+    for name in ("Inter-Regular.otf", "Inter-Bold.otf", "Inter-Italic.otf"):
+        data, _ = resolve_asset(f"clinic-asset:fonts/{name}", logo=None)
+        font = TTFont(io.BytesIO(data))
+        cmap = font.getBestCmap()
+        missing = sorted({c for c in needed if not c.isspace() and ord(c) not in cmap})
+        assert not missing, (name, missing)
+        assert {0, 13, 14} <= {record.nameID for record in font["name"].names}
+        assert "Open Font License" in font["name"].getDebugName(13)
+        glyphs = font.getGlyphSet()
+        pen = BoundsPen(glyphs)
+        glyphs[".notdef"].draw(pen)
+        assert pen.bounds is not None  # an empty box, not nothing, for a missing glyph
+
+
 def test_fetcher_refuses_a_packaged_asset_swapped_for_a_symlink(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

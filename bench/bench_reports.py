@@ -1,0 +1,268 @@
+"""How fast the session report is made, and served once stored: figures, printed.
+
+    .venv/bin/python bench/bench_reports.py [--renders N] [--warm-up W]
+
+It builds a couple with a full history in a throwaway SQLite database (bench/scenario.py:
+the demo seed, measures given again over treatment, homework, a signed DAP note with
+several paragraphs per section and an addendum), renders the session report's HTML
+through the real ``service.session_report_html`` and then measures, in this one run and
+with the same system libraries:
+
+(a) optimized: ``reconnect_clinic.reports.render.html_to_pdf(html)``, the product's path
+    (worker process, packaged fonts, stylesheet parsed once, PDF/A-3b), after warm-up;
+(b) naive: the same report as a first draft would write it (bench/naive_session_report.html,
+    tables for everything, rendered with Jinja from the same data; bench/naive_report.css
+    with the system's default fonts), rendered in this process with
+    ``weasyprint.HTML(string=...).write_pdf()``, a new ``FontConfiguration`` and a new
+    stylesheet parse for every render;
+(c) the ratio of the two medians (renders of (a) and (b) alternate, so that a change in
+    the machine's load falls on both);
+(d) building the report's HTML (loading and assembling the records, drawing the chart
+    with Matplotlib, rendering the template), which (a) does not include;
+(e) serving the stored signed report: the test client's GET of the report's URL, logged
+    in as the therapist (the first request is not counted), checked to return the
+    stored bytes.
+
+Every render is a real one: nothing is cached between iterations but what the product
+keeps per worker process (fonts, stylesheet). The targets of the issue are printed with
+PASS or FAIL; the exit status is 0 either way unless something fails to work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import jinja2  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from scenario import scenario  # noqa: E402
+
+from reconnect_clinic.reports import render  # noqa: E402
+from reconnect_clinic.reports.assembly import created_stamp  # noqa: E402
+
+TARGET_MEDIAN_MS = 150.0
+TARGET_RATIO = 1.75
+TARGET_STORED_MS = 10.0
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def p90(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=10, method="inclusive")[-1]
+
+
+def timed(call: Callable[[], object]) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def library_versions() -> str:
+    import ctypes
+    import ctypes.util
+
+    from weasyprint import __version__ as weasyprint_version
+    from weasyprint.text.ffi import pango
+
+    number = pango.pango_version()
+    pango_version = f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+    try:
+        harfbuzz = ctypes.CDLL(ctypes.util.find_library("harfbuzz") or "libharfbuzz.so.0")
+        harfbuzz.hb_version_string.restype = ctypes.c_char_p
+        harfbuzz_version = harfbuzz.hb_version_string().decode()
+    except (OSError, AttributeError):
+        harfbuzz_version = "?"
+    return f"WeasyPrint {weasyprint_version}, Pango {pango_version}, HarfBuzz {harfbuzz_version}"
+
+
+def naive_renderer(naive_html: str) -> Callable[[], bytes]:
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    css_text = (HERE / "naive_report.css").read_text()
+
+    def naive() -> bytes:
+        font_config = FontConfiguration()  # the system's fonts, loaded anew
+        stylesheet = CSS(string=css_text, font_config=font_config)
+        return HTML(string=naive_html).write_pdf(stylesheets=[stylesheet], font_config=font_config)
+
+    return naive
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--renders", type=int, default=30, help="timed renders of each kind")
+    parser.add_argument("--warm-up", type=int, default=3, help="untimed renders first")
+    args = parser.parse_args()
+    if args.renders < 1 or args.warm_up < 0:
+        parser.error("--renders must be at least 1 and --warm-up at least 0")
+    n = args.renders
+    # The naive renders log WeasyPrint's warnings (one per SVG presentation attribute of
+    # the chart) in this process: not printing them keeps the baseline's time honest.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+
+    with scenario() as s, s.app.app_context():
+        # (d) the report's HTML, through the real service, as the view builds it.
+        with s.request():
+            cold_build, html = timed(s.session_report_html)
+        builds = []
+        for _ in range(n):
+            with s.request():
+                seconds, again = timed(s.session_report_html)
+            builds.append(seconds)
+            assert again == html, "the report's HTML changed between builds"
+
+        couple, therapy = s.records()
+        from reconnect_clinic.reports import service
+
+        with s.request():
+            report = service.load_session_report(couple, therapy)
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE), autoescape=True, undefined=jinja2.StrictUndefined
+        )
+        naive_html = env.get_template("naive_session_report.html").render(
+            couple=couple,
+            report=report,
+            created=created_stamp(report.note.signed_at if report.note else None),
+            config=s.app.config,
+        )
+        naive = naive_renderer(naive_html)
+
+        # (a) and (b), alternating.
+        started, _ = timed(render.warm_up)
+        details = render.render_pdf(html)
+        reference = details.pdf
+        naive_reference = naive()
+        for _ in range(args.warm_up):
+            render.html_to_pdf(html)
+            naive()
+        optimized, naive_times = [], []
+        for _ in range(n):
+            seconds, pdf = timed(lambda: render.html_to_pdf(html))
+            optimized.append(seconds)
+            assert pdf == reference, "the same HTML gave other bytes"
+            seconds, _ = timed(naive)
+            naive_times.append(seconds)
+        # The same path with its report: time inside the worker, the rest is the pipes.
+        inside, overhead = [], []
+        for _ in range(n):
+            seconds, result = timed(lambda: render.render_pdf(html))
+            inside.append(result.render_seconds)
+            overhead.append(seconds - result.render_seconds)
+
+        # (e) the stored signed report, served.
+        from reconnect_clinic.models import StoredReport
+        from reconnect_clinic.state import db_session
+
+        stored = (
+            db_session()
+            .scalars(
+                sa.select(StoredReport)
+                .where(StoredReport.therapy_session_id == therapy.id)
+                .order_by(StoredReport.revision.desc())
+            )
+            .first()
+        )
+        assert stored is not None, "signing did not store the report"
+        stored_pdf = bytes(stored.pdf)
+        db_session().commit()  # end this context's transaction: requests write audit rows
+
+        def get(url: str) -> object:
+            # Each request in a fresh context, as in production (not this app context).
+            return contextvars.Context().run(client.get, url)
+
+        client = contextvars.Context().run(s.logged_in_client)
+        first = get(s.url)
+        assert first.status_code == 200 and first.data == stored_pdf, first.status_code
+        serves = []
+        for _ in range(n):
+            seconds, response = timed(lambda: get(s.url))
+            assert response.status_code == 200 and response.data == stored_pdf
+            serves.append(seconds)
+        render.shutdown()
+
+    import io
+
+    from pypdf import PdfReader
+
+    naive_pages = len(PdfReader(io.BytesIO(naive_reference)).pages)
+    opt_median, naive_median = statistics.median(optimized), statistics.median(naive_times)
+    ratio = naive_median / opt_median
+    serve_median = statistics.median(serves)
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+    print("Session report benchmark (bench/bench_reports.py)")
+    print(
+        f"  machine: {os.cpu_count()} cores, load average {load} (1/5/15 min), "
+        f"Python {platform.python_version()}"
+    )
+    print(f"  libraries: {library_versions()}")
+    print(f"  font subsetting: {details.font_subsetter}")
+    print(
+        f"  report: {details.pages} pages, {len(html.encode()):,} bytes of HTML, "
+        f"PDF {len(reference):,} bytes (naive: {naive_pages} pages, {len(naive_reference):,} bytes)"
+    )
+    print(
+        f"  {n} timed runs of each, after {args.warm_up} warm-up renders; "
+        f"workers started in {ms(started):.0f} ms"
+    )
+    print()
+    print(f"  {'what':<48} {'median':>9} {'p90':>9}")
+    rows = [
+        ("(a) optimized html_to_pdf (worker, PDF/A-3b)", opt_median, p90(optimized)),
+        ("    render inside the worker (render_pdf)", statistics.median(inside), p90(inside)),
+        ("    pipes and queueing around it", statistics.median(overhead), p90(overhead)),
+        ("(b) naive HTML().write_pdf(), tables, system fonts", naive_median, p90(naive_times)),
+        (
+            "(d) report HTML: load, assemble, chart, template",
+            statistics.median(builds),
+            p90(builds),
+        ),
+        ("    first build in this process (imports, fonts)", cold_build, None),
+        ("(e) stored signed report, GET report.pdf", serve_median, p90(serves)),
+    ]
+    for label, median, high in rows:
+        high_text = f"{ms(high):7.1f}ms" if high is not None else ""
+        print(f"  {label:<48} {ms(median):7.1f}ms {high_text:>9}")
+    print(f"  {'(c) ratio naive / optimized (medians)':<48} {ratio:8.2f}x")
+    print()
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    charts = html.count("<svg")
+    shape_ok = 2 <= details.pages <= 3 and charts == 1
+    print(
+        f"  {'ok  ' if shape_ok else 'NOTE'}  the report measured has {details.pages} pages and "
+        f"{charts} chart{'s' if charts != 1 else ''} (the issue's report: 2 to 3 pages, one chart)"
+    )
+
+    print(
+        f"  {verdict(ms(opt_median) <= TARGET_MEDIAN_MS)}  optimized median "
+        f"{ms(opt_median):.1f} ms <= {TARGET_MEDIAN_MS:.0f} ms"
+    )
+    print(f"  {verdict(ratio >= TARGET_RATIO)}  naive / optimized {ratio:.2f}x >= {TARGET_RATIO}x")
+    print(
+        f"  {verdict(ms(serve_median) < TARGET_STORED_MS)}  stored report served in "
+        f"{ms(serve_median):.1f} ms < {TARGET_STORED_MS:.0f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

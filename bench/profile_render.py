@@ -1,0 +1,123 @@
+"""Where the time of one session-report render goes.
+
+    .venv/bin/python bench/profile_render.py [--renders N] [--top K]
+
+It builds the same report as bench_reports.py and renders it in this process, as a warm
+worker does (the worker's engine: packaged fonts and stylesheet loaded once, PDF/A-3b),
+without the pipes. Printed:
+
+1. the three WeasyPrint steps timed without a profiler (medians): parsing the HTML,
+   ``render()`` (style cascade, boxes, layout) and ``write_pdf()`` (drawing, fonts, PDF);
+2. the same report without its chart, so that the chart's share is plain;
+3. a cProfile breakdown by phase (cumulative time of WeasyPrint's own functions; the
+   profiler slows pure-Python code more than C, so read it as proportions);
+4. the functions with the most time of their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import pstats
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scenario import scenario
+
+from reconnect_clinic.reports import render
+
+# (label, file suffix, function name): cumulative time of these functions.
+PHASES = (
+    ("parse the HTML (tinyhtml5)", "weasyprint/__init__.py", "__init__"),
+    ("style cascade", "css/__init__.py", "get_all_computed_styles"),
+    ("boxes", "formatting_structure/build.py", "build_formatting_structure"),
+    ("layout (all pages)", "layout/__init__.py", "layout_document"),
+    ("  of which line breaking (Pango)", "text/line_break.py", "split_first_line"),
+    ("  of which page margin boxes", "layout/page.py", "make_margin_boxes"),
+    ("draw pages", "draw/__init__.py", "draw_page"),
+    ("  of which the SVG chart", "svg/__init__.py", "draw"),
+    ("  of which text", "draw/text.py", "draw_text"),
+    ("write the PDF (incl. drawing)", "pdf/__init__.py", "generate_pdf"),
+    ("  of which font subsetting", "pdf/fonts.py", "build_fonts_dictionary"),
+    ("  of which PDF/A metadata", "pdf/pdfa.py", "pdfa"),
+    ("  of which serialising (pydyf)", "pydyf/__init__.py", "write"),
+)
+
+
+def steps(html: str, runs: int) -> tuple[float, float, float]:
+    engine = render._engine()
+    fetcher_class = render._fetcher_class()
+    options = {
+        "pdf_variant": render.PDF_VARIANT,
+        "pdf_identifier": hashlib.sha256(html.encode()).hexdigest()[:32].encode(),
+    }
+    parse, lay_out, write = [], [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        document = engine.HTML(string=html, url_fetcher=fetcher_class(logo=None))
+        t1 = time.perf_counter()
+        rendered = document.render(
+            font_config=engine.font_config, stylesheets=[engine.stylesheet], **options
+        )
+        t2 = time.perf_counter()
+        rendered.write_pdf(**options)
+        t3 = time.perf_counter()
+        parse.append(t1 - t0)
+        lay_out.append(t2 - t1)
+        write.append(t3 - t2)
+    return tuple(statistics.median(x) * 1000 for x in (parse, lay_out, write))  # type: ignore[return-value]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--renders", type=int, default=15)
+    parser.add_argument("--top", type=int, default=20)
+    args = parser.parse_args()
+
+    with scenario() as s, s.app.app_context(), s.request():
+        html = s.session_report_html()
+    without_chart = re.sub(r"<svg\b.*?</svg>", "", html, flags=re.S)
+    for _ in range(3):
+        render._render_here(html, None)  # warm, as a worker is
+        render._render_here(without_chart, None)
+
+    print(f"Session report: {len(html):,} bytes of HTML, {args.renders} renders each\n")
+    print(f"  {'median ms':>34} {'parse':>7} {'render':>7} {'write':>7} {'total':>7}")
+    for label, text in (("session report", html), ("the same without its chart", without_chart)):
+        p, r, w = steps(text, args.renders)
+        print(f"  {label:<34} {p:7.1f} {r:7.1f} {w:7.1f} {p + r + w:7.1f}")
+
+    profile = cProfile.Profile()
+    for _ in range(args.renders):
+        profile.enable()
+        render._render_here(html, None)
+        profile.disable()
+    stats = pstats.Stats(profile)
+    total = sum(
+        ct
+        for (filename, _, name), (_, _, _, ct, _) in stats.stats.items()  # type: ignore[attr-defined]
+        if filename.endswith("reports/render.py") and name == "_render_here"
+    )
+    print(
+        f"\n  cProfile, share of _render_here ({total / args.renders * 1000:.0f} ms a render "
+        "under the profiler):"
+    )
+    for label, suffix, function in PHASES:
+        cumulative = sum(
+            ct
+            for (filename, _, name), (_, _, _, ct, _) in stats.stats.items()  # type: ignore[attr-defined]
+            if filename.endswith(suffix) and name == function
+        )
+        print(f"    {label:<34} {cumulative / total * 100:5.1f} %")
+    print(f"\n  Most time of their own (top {args.top}):")
+    stats.strip_dirs().sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
