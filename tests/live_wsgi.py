@@ -1,0 +1,21 @@
+"""The standalone app as gunicorn loads it for the live-server tests
+(``gunicorn tests.live_wsgi:app``), configured from the environment that
+``tests/live_server.py`` sets."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from reconnect_clinic.demo import create_app
+
+app = create_app(
+    {
+        "SECRET_KEY": os.environ["LIVE_SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": os.environ["LIVE_DATABASE_URL"],
+        "RECONNECT_CLINIC_ENCRYPTION_KEYS": json.loads(os.environ["LIVE_ENCRYPTION_KEYS"]),
+        "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": os.environ["LIVE_ENCRYPTION_KEY_ID"],
+        "RECONNECT_CLINIC_ADMINS_SEE_ALL_CASES": True,
+    },
+    instance_path=os.environ["LIVE_INSTANCE_PATH"],
+)
