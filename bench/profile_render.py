@@ -8,7 +8,8 @@ without the pipes. Printed:
 
 1. the three WeasyPrint steps timed without a profiler (medians): parsing the HTML,
    ``render()`` (style cascade, boxes, layout) and ``write_pdf()`` (drawing, fonts, PDF);
-2. the same report without its chart, so that the chart's share is plain;
+2. the same report without its chart, and with it as inline SVG (as it was before the
+   PNG), so that the chart's share is plain;
 3. a cProfile breakdown by phase (cumulative time of WeasyPrint's own functions; the
    profiler slows pure-Python code more than C, so read it as proportions);
 4. the functions with the most time of their own.
@@ -30,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scenario import scenario
 
-from reconnect_clinic.reports import render
+from reconnect_clinic.reports import render, service
+from reconnect_clinic.reports.charts import line_chart_svg
 
 # (label, file suffix, function name): cumulative time of these functions.
 PHASES = (
@@ -50,7 +52,7 @@ PHASES = (
 )
 
 
-def steps(html: str, runs: int) -> tuple[float, float, float]:
+def steps(html: str, images: dict[str, bytes], runs: int) -> tuple[float, float, float]:
     engine = render._engine()
     fetcher_class = render._fetcher_class()
     options = {
@@ -60,7 +62,7 @@ def steps(html: str, runs: int) -> tuple[float, float, float]:
     parse, lay_out, write = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        document = engine.HTML(string=html, url_fetcher=fetcher_class(logo=None))
+        document = engine.HTML(string=html, url_fetcher=fetcher_class(logo=None, images=images))
         t1 = time.perf_counter()
         rendered = document.render(
             font_config=engine.font_config, stylesheets=[engine.stylesheet], **options
@@ -81,22 +83,31 @@ def main() -> None:
     args = parser.parse_args()
 
     with scenario() as s, s.app.app_context(), s.request():
-        html = s.session_report_html()
-    without_chart = re.sub(r"<svg\b.*?</svg>", "", html, flags=re.S)
+        printable = s.session_report_printable()
+        couple, therapy = s.records()
+        spec = service.load_session_report(couple, therapy).chart
+        inline_svg = line_chart_svg(spec)
+    html, images = printable.html, dict(printable.images)
+    chart_image = re.compile(r'<img class="chart-image"[^>]*>')
+    variants = (
+        ("session report (chart as JPEG)", html),
+        ("the same without its chart", chart_image.sub("", html)),
+        ("the same, chart as inline SVG", chart_image.sub(lambda _: inline_svg, html)),
+    )
     for _ in range(3):
-        render._render_here(html, None)  # warm, as a worker is
-        render._render_here(without_chart, None)
+        for _, text in variants:
+            render._render_here(text, None, images)  # warm, as a worker is
 
     print(f"Session report: {len(html):,} bytes of HTML, {args.renders} renders each\n")
     print(f"  {'median ms':>34} {'parse':>7} {'render':>7} {'write':>7} {'total':>7}")
-    for label, text in (("session report", html), ("the same without its chart", without_chart)):
-        p, r, w = steps(text, args.renders)
+    for label, text in variants:
+        p, r, w = steps(text, images, args.renders)
         print(f"  {label:<34} {p:7.1f} {r:7.1f} {w:7.1f} {p + r + w:7.1f}")
 
     profile = cProfile.Profile()
     for _ in range(args.renders):
         profile.enable()
-        render._render_here(html, None)
+        render._render_here(html, None, images)
         profile.disable()
     stats = pstats.Stats(profile)
     total = sum(

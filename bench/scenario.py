@@ -116,13 +116,15 @@ class Scenario:
         session = db_session()
         return session.get(Couple, self.couple_id), session.get(TherapySession, self.session_id)
 
-    def session_report_html(self) -> str:
-        """The real path: load and assemble the report, draw the chart, render the
-        template. Call inside :meth:`request`."""
+    def session_report_printable(self) -> Any:
+        """The real path to the PDF's input: load and assemble the report, draw the chart
+        (PNG), render the template. Call inside :meth:`request`."""
         from reconnect_clinic.reports import service
 
         couple, therapy = self.records()
-        return service.session_report_html(couple, service.load_session_report(couple, therapy))
+        return service.session_report_printable(
+            couple, service.load_session_report(couple, therapy)
+        )
 
     def logged_in_client(self) -> Any:
         client = self.app.test_client()

@@ -158,8 +158,8 @@ def progress_report_command(couple_id: str, out: str) -> None:
         raise click.BadParameter(f"{couple_id!r} is not a couple id") from None
     if couple is None or couple.deleted_at is not None:
         raise click.ClickException(f"No couple {couple_id}.")
-    html = service.progress_report_html(couple, service.load_progress_report(couple, date.today()))  # noqa: DTZ011
-    pdf = service.html_to_pdf(html)
+    report = service.load_progress_report(couple, date.today())  # noqa: DTZ011
+    pdf = service.progress_report_pdf(couple, report)
     record_event(
         "report.print",
         actor=None,

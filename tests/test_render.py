@@ -162,8 +162,11 @@ def png(width: int = 4, height: int = 2) -> bytes:
 
 def test_html_to_pdf_takes_a_string_and_returns_pdf_bytes(app: Flask) -> None:
     signature = inspect.signature(html_to_pdf)
-    assert list(signature.parameters) == ["html"]
+    assert list(signature.parameters) == ["html", "images"]
     assert signature.parameters["html"].annotation in (str, "str")
+    # The charts' images are optional and keyword-only: html_to_pdf(html) is the door.
+    assert signature.parameters["images"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert signature.parameters["images"].default is None
     assert signature.return_annotation in (bytes, "bytes")
 
     pdf = html_to_pdf("<p>Hello</p>")
@@ -467,6 +470,59 @@ def test_configured_logo_prints_on_the_letterhead(app: Flask, tmp_path: Path) ->
     result = render_pdf(html)
     assert [(f.url, f.allowed) for f in result.fetches] == [("clinic-asset:logo", True)]
     assert b"/Subtype /Image" in result.pdf or b"/Subtype/Image" in result.pdf
+
+
+def jpeg() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), "#1f5f6b").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def test_images_passed_with_a_render_print_and_only_by_their_name(app: Flask) -> None:
+    html = (
+        '<img src="clinic-asset:image/chart-a" alt="a">'
+        '<img src="clinic-asset:image/chart-b" alt="b">'
+        '<img src="clinic-asset:image/not-passed" alt="c">'
+        '<img src="clinic-asset:image/../logo" alt="d">'
+    )
+    result = render_pdf(html, images={"chart-a": jpeg(), "chart-b": png()})
+    assert [(f.url, f.allowed) for f in result.fetches] == [
+        ("clinic-asset:image/chart-a", True),
+        ("clinic-asset:image/chart-b", True),
+        ("clinic-asset:image/not-passed", False),
+        ("clinic-asset:image/../logo", False),
+    ]
+    reader = pypdf.PdfReader(io.BytesIO(result.pdf))
+    xobjects = reader.pages[0]["/Resources"]["/XObject"]
+    filters = sorted(str(xobjects[name].get_object()["/Filter"]) for name in xobjects)
+    assert filters == ["/DCTDecode", "/FlateDecode"]  # the JPEG went in as it was
+
+
+def test_images_are_checked_before_rendering(app: Flask) -> None:
+    with pytest.raises(ValueError, match="neither a PNG nor a JPEG"):
+        html_to_pdf("<p>x</p>", images={"chart": b"<svg onload=alert(1)>"})
+    for bad_name in ("../logo", "Chart", "a/b", "", "x" * 64):
+        with pytest.raises(ValueError, match="image name"):
+            html_to_pdf("<p>x</p>", images={bad_name: png()})
+    with pytest.raises(RenderInputTooLarge):
+        html_to_pdf("<p>x</p>", images={"big": png() + b"\0" * render.MAX_IMAGE_BYTES})
+    with pytest.raises(RenderInputTooLarge):
+        html_to_pdf("<p>x</p>", images={f"i{n}": png() for n in range(render.MAX_IMAGES + 1)})
+
+
+def test_fetcher_serves_passed_images_by_exact_name() -> None:
+    images = {"chart-csi16": jpeg()}
+    assert resolve_asset("clinic-asset:image/chart-csi16", None, images) == (
+        jpeg(),
+        "image/jpeg",
+    )
+    for url in ("clinic-asset:image/chart", "clinic-asset:image/", "clinic-asset:chart-csi16"):
+        with pytest.raises(FetchRefused):
+            resolve_asset(url, None, images)
+    with pytest.raises(FetchRefused):
+        resolve_asset("clinic-asset:image/chart-csi16", None, None)
 
 
 # --- Stopping a runaway render ------------------------------------------------------------

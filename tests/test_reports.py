@@ -138,6 +138,33 @@ def test_every_report_renders_for_any_history(client, make, app, history):
         assert "No intake submitted yet." in progress
 
 
+def _images(pdf: bytes) -> list[str]:
+    """The filter of each image in ``pdf`` (pages may share one resource dictionary)."""
+    found = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        xobjects = page["/Resources"].get("/XObject", {})
+        for name in xobjects:
+            image = xobjects[name].get_object()
+            found[xobjects.raw_get(name).idnum] = str(image.get("/Filter"))
+    return list(found.values())
+
+
+def test_charts_show_both_partners_against_the_cut_offs(client, make, app):
+    owner, couple, therapy, _homework = _full_history(make, app)
+    login(client, owner.email)
+    base = f"/clinic/couples/{couple.id}"
+    preview = client.get(f"{base}/progress-report").text
+    assert preview.count("<svg") == 3  # CSI-16, PHQ-9, GAD-7
+    assert preview.count("Robin (A)") == 3 and preview.count("Sasha (B)") == 3
+    assert "distress cut-off (51.5)" in preview and preview.count("moderate (10)") == 2
+    # In the PDFs each chart is one image (the same drawing as the preview's SVG).
+    assert _images(client.get(f"{base}/progress-report.pdf").data) == ["/DCTDecode"] * 3
+    session_pdf = client.get(f"{base}/sessions/{therapy.id}/report.pdf").data
+    assert _images(session_pdf) == ["/DCTDecode"]
+    session_preview = client.get(f"{base}/sessions/{therapy.id}/report").text
+    assert session_preview.count("<svg") == 1 and "Robin (A)" in session_preview
+
+
 def test_handout_pdf(client, make):
     owner = make.therapist()
     couple = make.couple(owner)

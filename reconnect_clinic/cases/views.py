@@ -215,7 +215,7 @@ def couple_export(couple_id: uuid.UUID) -> Any:
     today = _today()
     progress = service.load_progress_report(couple, today)
     pdfs = {
-        "progress-report.pdf": service.html_to_pdf(service.progress_report_html(couple, progress)),
+        "progress-report.pdf": service.progress_report_pdf(couple, progress),
         "intake-summary.pdf": service.html_to_pdf(
             service.intake_summary_html(couple, progress.intake)
         ),

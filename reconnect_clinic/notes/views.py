@@ -327,7 +327,7 @@ def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
 def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
-    html = service.progress_report_html(couple, service.load_progress_report(couple, _today()))
+    report = service.load_progress_report(couple, _today())
     record_event(
         "report.print" if pdf else "report.view",
         actor=therapist,
@@ -336,7 +336,11 @@ def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
         detail={"kind": "progress"},
     )
     db_session().commit()
-    return service.pdf_response(service.html_to_pdf(html), "progress-report.pdf") if pdf else html
+    if pdf:
+        return service.pdf_response(
+            service.progress_report_pdf(couple, report), "progress-report.pdf"
+        )
+    return service.progress_report_html(couple, report)
 
 
 @bp.route("/couples/<uuid:couple_id>/intake-summary", defaults={"pdf": False})

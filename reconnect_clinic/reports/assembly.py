@@ -24,7 +24,7 @@ from ..models import (
 )
 from ..notes.templates import RISK_LEVELS, NoteTemplate
 from ..taxonomy import Taxonomy
-from .charts import Series, line_chart
+from .charts import ChartSpec, Series
 
 INSTRUMENTS = ("csi16", "phq9", "gad7")
 
@@ -126,7 +126,7 @@ class SessionReport:
     reviewed: list[HomeworkLine]
     assigned: list[HomeworkLine]
     measures: list[MeasureLine]
-    chart_svg: str
+    chart: ChartSpec
     fingerprint: str
     partners: Sequence[Partner] = field(default_factory=tuple)
 
@@ -180,7 +180,9 @@ def session_record(
 
 def measure_chart(
     results: Iterable[MeasureResult], partners: Sequence[Partner], instrument: str
-) -> str:
+) -> ChartSpec:
+    """Each partner's totals on ``instrument`` over time, against its cut-offs (data only:
+    the report's template draws it)."""
     spec = measures.get(instrument)
     series = []
     for partner in partners:
@@ -196,12 +198,12 @@ def measure_chart(
                 points=tuple(points),
             )
         )
-    return line_chart(
-        series,
+    return ChartSpec(
+        name=f"chart-{instrument}",
+        series=tuple(series),
         y_max=spec.max_total,
-        cutoffs=spec.chart_cutoffs,
+        cutoffs=tuple(spec.chart_cutoffs),
         title=spec.title,
-        id_prefix=f"chart-{instrument}",
     )
 
 
@@ -240,7 +242,7 @@ def assemble_session_report(
         reviewed=homework_lines(pick(content.get("homework_reviewed", [])), partners, as_of),
         assigned=homework_lines(pick(content.get("homework_assigned", [])), partners, as_of),
         measures=latest_measures(results, partners, as_of),
-        chart_svg=measure_chart(
+        chart=measure_chart(
             [r for r in results if r.administered_at.date() <= as_of], partners, "csi16"
         ),
         fingerprint=fingerprint(session_record(therapy_session, note, partners)),

@@ -1,4 +1,4 @@
-"""Charts for reports, drawn with Matplotlib as SVG that goes straight into the HTML.
+"""Charts for reports, drawn with Matplotlib: inline SVG for HTML pages, JPEG for PDFs.
 
 Deterministic (a fixed hash salt, no date in the file) so a report renders to the same
 bytes every time, and set in the report font (Inter, shipped in the package) so a chart
@@ -10,11 +10,11 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib.resources import as_file, files
+from typing import Any
 
 _lock = threading.Lock()  # Matplotlib's global state is not thread-safe
 
@@ -60,85 +60,132 @@ def _matplotlib() -> object:
     return matplotlib
 
 
-def line_chart(
-    series: Sequence[Series],
-    *,
-    y_max: float,
-    cutoffs: Sequence[tuple[str, float]] = (),
-    title: str = "",
-    width_in: float = 6.3,
-    height_in: float = 2.1,
-    id_prefix: str = "",
-) -> str:
-    """An SVG line chart of scores over time with dashed cut-off lines."""
-    _matplotlib()
-    from datetime import timedelta
+@dataclass(frozen=True)
+class ChartSpec:
+    """What a chart shows, as plain data: assembling a report makes these, and the report
+    is drawn later as inline SVG (the HTML preview, see :func:`line_chart_svg`) or as a
+    raster image (the PDF, see :func:`line_chart_jpeg`)."""
 
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-    from matplotlib.figure import Figure
+    #: Unique within a report; the PDF's image name and the SVG's id prefix.
+    name: str
+    series: tuple[Series, ...]
+    y_max: float
+    cutoffs: tuple[tuple[str, float], ...] = ()
+    title: str = ""
+    width_in: float = 6.3
+    height_in: float = 2.1
 
+
+#: Resolution of the charts printed in PDFs: sharp on paper (print needs ~150 dpi for
+#: lines and small text).
+RASTER_DPI = 200
+#: JPEG quality for charts, with full-resolution colour (no chroma subsampling): at this
+#: quality the ringing JPEG leaves around thin lines is below what paper shows.
+JPEG_QUALITY = 95
+
+
+def line_chart_svg(spec: ChartSpec) -> str:
+    """The chart as an inline ``<svg>`` element, for HTML pages."""
     with _lock:
-        figure = Figure(figsize=(width_in, height_in))
-        axes = figure.subplots()
-        for s in series:
-            if not s.points:
-                continue
-            xs = [d for d, _ in s.points]
-            ys = [v for _, v in s.points]
-            axes.plot(
-                xs,
-                ys,
-                marker=MARKERS.get(s.role, "o"),
-                color=PALETTE.get(s.role, "#1d2428"),
-                linewidth=1.4,
-                markersize=4,
-                label=s.label,
-            )
-        for label, value in cutoffs:
-            axes.axhline(value, linestyle="--", linewidth=0.9, color="#7a4d00")
-            axes.annotate(
-                f"{label} ({value:g})",
-                xy=(1, value),
-                xycoords=("axes fraction", "data"),
-                xytext=(-2, 2),
-                textcoords="offset points",
-                ha="right",
-                va="bottom",
-                fontsize=7,
-                color="#7a4d00",
-            )
-        axes.set_ylim(0, y_max)
-        days = sorted({d for s in series for d, _ in s.points})
-        if days:
-            locator = AutoDateLocator(minticks=2, maxticks=6)
-            axes.xaxis.set_major_locator(locator)
-            axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-            # A little room either side, and a sensible span when there is one date only.
-            pad = max(timedelta(days=7), (days[-1] - days[0]) / 20)
-            axes.set_xlim(days[0] - pad, days[-1] + pad)
-        if title:
-            axes.set_title(title, loc="left", fontsize=9, fontweight="bold")
-        if any(s.points for s in series):
-            axes.legend(loc="upper left", fontsize=7, ncols=2)
-        else:
-            axes.text(
-                0.5,
-                0.5,
-                "No scores yet",
-                ha="center",
-                va="center",
-                transform=axes.transAxes,
-                color="#4d5a61",
-            )
-            axes.set_xticks([])
-        figure.tight_layout()
+        figure = _draw(spec)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     # Keep only the <svg> element: the XML declaration and DOCTYPE are not allowed
     # inside an HTML document.
     svg = svg[svg.index("<svg") :]
-    return _prefix_ids(svg, id_prefix) if id_prefix else svg
+    return _prefix_ids(svg, spec.name)
+
+
+def line_chart_jpeg(spec: ChartSpec) -> bytes:
+    """The chart as a JPEG at :data:`RASTER_DPI`, for PDFs.
+
+    Why not SVG in the PDF too: WeasyPrint lays out and draws each element of an inline
+    SVG chart like an HTML box (the chart was a third of a session report's render
+    time), while an image is placed in one step. Why JPEG rather than PNG: WeasyPrint
+    decodes a PNG and compresses it again for the PDF (about 25 ms for this chart),
+    while a JPEG goes into the PDF as it is (DCTDecode), at no cost. Deterministic:
+    Agg draws the same pixels for the same chart, and the encoder adds no date.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    with _lock:
+        figure = _draw(spec)
+        figure.set_dpi(RASTER_DPI)
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+        width, height = canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba()).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=JPEG_QUALITY, subsampling=0, dpi=(RASTER_DPI,) * 2)
+    return buffer.getvalue()
+
+
+def _draw(spec: ChartSpec) -> Any:
+    """A Matplotlib figure of ``spec``: scores over time, one line per partner, dashed
+    cut-off lines. Call with ``_lock`` held."""
+    _matplotlib()
+    from datetime import timedelta
+
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(spec.width_in, spec.height_in), facecolor="white")
+    axes = figure.subplots()
+    for s in spec.series:
+        if not s.points:
+            continue
+        xs = [d for d, _ in s.points]
+        ys = [v for _, v in s.points]
+        axes.plot(
+            xs,
+            ys,
+            marker=MARKERS.get(s.role, "o"),
+            color=PALETTE.get(s.role, "#1d2428"),
+            linewidth=1.4,
+            markersize=4,
+            label=s.label,
+        )
+    for label, value in spec.cutoffs:
+        axes.axhline(value, linestyle="--", linewidth=0.9, color="#7a4d00")
+        axes.annotate(
+            f"{label} ({value:g})",
+            xy=(1, value),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="#7a4d00",
+        )
+    axes.set_ylim(0, spec.y_max)
+    days = sorted({d for s in spec.series for d, _ in s.points})
+    if days:
+        locator = AutoDateLocator(minticks=2, maxticks=6)
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        # A little room either side, and a sensible span when there is one date only.
+        pad = max(timedelta(days=7), (days[-1] - days[0]) / 20)
+        axes.set_xlim(days[0] - pad, days[-1] + pad)
+    if spec.title:
+        axes.set_title(spec.title, loc="left", fontsize=9, fontweight="bold")
+    if any(s.points for s in spec.series):
+        axes.legend(loc="upper left", fontsize=7, ncols=2)
+    else:
+        axes.text(
+            0.5,
+            0.5,
+            "No scores yet",
+            ha="center",
+            va="center",
+            transform=axes.transAxes,
+            color="#4d5a61",
+        )
+        axes.set_xticks([])
+    figure.tight_layout()
+    return figure
 
 
 _ID = re.compile(r'(\bid="|url\(#|xlink:href="#)([^")]+)')

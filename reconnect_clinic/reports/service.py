@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask import make_response, render_template
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from ..homework.views import couple_assignments
@@ -36,7 +38,8 @@ from .assembly import (
     homework_lines,
     measure_chart,
 )
-from .render import html_to_pdf
+from .charts import ChartSpec, line_chart_jpeg, line_chart_svg
+from .render import ASSET_SCHEME, html_to_pdf
 
 SESSION_REPORT = "session"
 
@@ -69,20 +72,74 @@ def load_session_report(couple: Couple, therapy_session: TherapySession) -> Sess
     )
 
 
-def session_report_html(couple: Couple, report: SessionReport) -> str:
+def svg_chart(spec: ChartSpec) -> Markup:
+    """Draws a chart into an HTML page (the report previews): inline SVG."""
+    return Markup(line_chart_svg(spec))  # noqa: S704 - Matplotlib's own SVG, labels escaped
+
+
+@dataclass
+class ImageCharts:
+    """Draws charts into a report bound for PDF: each becomes an image passed to
+    :func:`html_to_pdf` with the HTML, and an ``<img>`` that refers to it."""
+
+    images: dict[str, bytes] = field(default_factory=dict)
+
+    def __call__(self, spec: ChartSpec) -> Markup:
+        self.images[spec.name] = line_chart_jpeg(spec)
+        return Markup(
+            '<img class="chart-image" src="{}:image/{}" alt="{}" style="width: {}in">'
+        ).format(ASSET_SCHEME, spec.name, spec.title, spec.width_in)
+
+
+@dataclass(frozen=True)
+class PrintableReport:
+    """A report's final HTML with the chart images it shows: what becomes the PDF."""
+
+    html: str
+    images: Mapping[str, bytes]
+
+    def pdf(self) -> bytes:
+        return html_to_pdf(self.html, images=self.images)
+
+
+def _report(template: str, *, printable: bool, **context: Any) -> PrintableReport:
+    # Templates draw a chart with {{ chart(spec) }}: SVG in the browser, JPEG in the PDF.
+    charts = ImageCharts() if printable else None
+    html = render_template(template, chart=charts or svg_chart, **context)
+    return PrintableReport(html, charts.images if charts else {})
+
+
+def _session_context(couple: Couple, report: SessionReport) -> dict[str, Any]:
     note = report.note
-    return render_template(
+    return {
+        "couple": couple,
+        "report": report,
+        "created": created_stamp(note.signed_at if note is not None else None),
+    }
+
+
+def session_report_html(couple: Couple, report: SessionReport) -> str:
+    """The session report as an HTML page (the preview)."""
+    return _report(
         "reconnect_clinic/reports/session.html",
-        couple=couple,
-        report=report,
-        created=created_stamp(note.signed_at if note is not None else None),
+        printable=False,
+        **_session_context(couple, report),
+    ).html
+
+
+def session_report_printable(couple: Couple, report: SessionReport) -> PrintableReport:
+    """The session report as it goes into its PDF."""
+    return _report(
+        "reconnect_clinic/reports/session.html",
+        printable=True,
+        **_session_context(couple, report),
     )
 
 
 def issue_session_report(couple: Couple, therapy_session: TherapySession) -> StoredReport:
     """Render the session report and keep it as the next revision (flushed)."""
     report = load_session_report(couple, therapy_session)
-    pdf = html_to_pdf(session_report_html(couple, report))
+    pdf = session_report_printable(couple, report).pdf()
     session = db_session()
     revision = (
         session.scalar(
@@ -128,7 +185,8 @@ def session_report_pdf(couple: Couple, therapy_session: TherapySession) -> bytes
         if stored is None:
             stored = issue_session_report(couple, therapy_session)
         return stored.pdf
-    return html_to_pdf(session_report_html(couple, load_session_report(couple, therapy_session)))
+    report = load_session_report(couple, therapy_session)
+    return session_report_printable(couple, report).pdf()
 
 
 def couple_sessions(couple: Couple) -> list[TherapySession]:
@@ -144,7 +202,7 @@ def couple_sessions(couple: Couple) -> list[TherapySession]:
 
 @dataclass(frozen=True)
 class ProgressReport:
-    charts: dict[str, str]
+    charts: dict[str, ChartSpec]
     profile_rows: list[tuple[Any, Any, Any]]  # (partner, first-intake rows, latest rows)
     homework: list[Any]
     sessions: list[TherapySession]
@@ -195,7 +253,16 @@ def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
 
 
 def progress_report_html(couple: Couple, report: ProgressReport) -> str:
-    return render_template("reconnect_clinic/reports/progress.html", couple=couple, report=report)
+    """The progress report as an HTML page (the preview)."""
+    return _report(
+        "reconnect_clinic/reports/progress.html", printable=False, couple=couple, report=report
+    ).html
+
+
+def progress_report_pdf(couple: Couple, report: ProgressReport) -> bytes:
+    return _report(
+        "reconnect_clinic/reports/progress.html", printable=True, couple=couple, report=report
+    ).pdf()
 
 
 def intake_summary_html(couple: Couple, intake: CoupleIntake) -> str:
