@@ -10,14 +10,37 @@ read-then-write can act on stale data. Here the driver's own handling is switche
 and every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once,
 so transactions that write run one after another, waiting (not failing) for their turn.
 Nearly every request writes (the audit log records reads too), and each is short.
+
+A view that never writes can say so with :func:`read_only` (the dashboard does): its
+transaction is then a plain ``BEGIN``, a read of a WAL snapshot that neither waits for
+nor holds up a writer, and SQLite refuses any write in it (``PRAGMA query_only``), so a
+view marked by mistake fails at once rather than racing for the lock.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+
+F = TypeVar("F", bound=Callable[..., Any])
+_READ_ONLY = "_reconnect_clinic_read_only"
+
+
+def read_only(view: F) -> F:
+    """Mark a view that never writes to the database (see the module's docstring)."""
+    setattr(view, _READ_ONLY, True)
+    return view
+
+
+def request_is_read_only() -> bool:
+    """Whether the current request's view is marked :func:`read_only`."""
+    if not has_request_context() or request.endpoint is None:
+        return False
+    return getattr(current_app.view_functions.get(request.endpoint), _READ_ONLY, False)
 
 
 def configure_sqlite(engine: Engine, *, wal: bool = True) -> None:
@@ -38,4 +61,9 @@ def configure_sqlite(engine: Engine, *, wal: bool = True) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = request_is_read_only()
+        # query_only stays set on the pooled connection: change it only when it differs.
+        if connection.info.get("query_only", False) != reading:
+            connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if reading else 'OFF'}")
+            connection.info["query_only"] = reading
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

@@ -110,10 +110,10 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited at start:\n{self.log_text()}")
             try:
-                if requests.get(f"{self.url}/clinic/login", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}/clinic/login", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or a worker's first request still starting up
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer within 60 s:\n{self.log_text()}")

@@ -18,7 +18,6 @@ from ..homework.views import couple_assignments
 from ..intake.summary import CoupleIntake, summarise
 from ..mail import mail_enabled
 from ..models import (
-    CaseStatus,
     ClientLink,
     Couple,
     IntakeResponse,
@@ -26,15 +25,15 @@ from ..models import (
     utcnow,
 )
 from ..reports.service import couple_sessions
-from ..security.access import couple_or_404, visible_couples
+from ..security.access import couple_or_404
 from ..security.audit import couple_log, record_event
 from ..security.forms import PostOnlyForm
 from ..security.link_views import NewLinkForm
+from ..sqlite import read_only
 from ..state import db_session, get_state
 from .forms import CoupleForm, PartnerForm
+from .listing import STATUS_FILTERS, case_lines, caseload_query
 from .operations import CaseDetails, PartnerDetails, open_case, update_case
-
-STATUS_FILTERS = ("open", "closed", "all")
 
 
 def _today() -> date:
@@ -61,20 +60,24 @@ def _details(form: CoupleForm) -> CaseDetails:
 
 
 @bp.route("/")
+@read_only
 @therapist_required
 def dashboard() -> Any:
     therapist = signed_in_therapist()
     shown = request.args.get("show", "open")
     if shown not in STATUS_FILTERS:
         shown = "open"
-    query = visible_couples(therapist).options(selectinload(Couple.partners))
-    if shown == "open":
-        query = query.where(Couple.status != CaseStatus.CLOSED.value)
-    elif shown == "closed":
-        query = query.where(Couple.status == CaseStatus.CLOSED.value)
-    couples = db_session().scalars(query.order_by(Couple.label, Couple.id)).all()
+    couples = case_lines(db_session().execute(caseload_query(therapist, shown)))
+    # One url_for and a substitution per line, rather than a url_for per line (each
+    # builds the URL through the whole routing map): the list is the app's most used page.
+    placeholder = uuid.UUID(int=0)
+    detail = url_for(".couple_detail", couple_id=placeholder)
     return render_template(
-        "reconnect_clinic/dashboard.html", couples=couples, shown=shown, filters=STATUS_FILTERS
+        "reconnect_clinic/dashboard.html",
+        couples=couples,
+        detail_url=lambda case_id: detail.replace(str(placeholder), str(case_id)),
+        shown=shown,
+        filters=STATUS_FILTERS,
     )
 
 
@@ -112,8 +115,10 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
     homework = couple_homework(couple, intake)
     if homework["reflections"]:
         record_event("homework.view", actor=therapist, record=couple, couple_id=couple.id)
-    session.commit()
-    return render_template(
+    # The page is rendered before the commit: committing expires every row loaded, and
+    # the template would then reload them one query per session, assignment and
+    # check-in it touches (an N+1 that grows with the case), in a second transaction.
+    page = render_template(
         "reconnect_clinic/couple_detail.html",
         couple=couple,
         intake=intake,
@@ -123,6 +128,8 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
         post_form=PostOnlyForm(),
         mail_enabled=mail_enabled(),
     )
+    session.commit()
+    return page
 
 
 @bp.route("/couples/<uuid:couple_id>/edit", methods=["GET", "POST"])

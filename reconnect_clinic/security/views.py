@@ -23,6 +23,7 @@ _PENDING = "reconnect_clinic_login_pending"
 _ENROLLING = "reconnect_clinic_totp_enrolling"
 _LOGIN_AT = "reconnect_clinic_login_at"
 _SEEN_AT = "reconnect_clinic_seen_at"
+SEEN_AT_STEP = 30  # seconds
 
 
 def session_expired(
@@ -60,7 +61,10 @@ def _enforce_timeouts() -> Any:
         _end_login()
         flash("You were signed out to keep client records safe. Please sign in again.", "info")
         return None
-    session[_SEEN_AT] = now
+    # Noted at most every SEEN_AT_STEP seconds: a changed session is a new signed cookie
+    # on the response, and a minute's precision is plenty for a 30-minute idle limit.
+    if now - session.get(_SEEN_AT, 0) >= SEEN_AT_STEP:
+        session[_SEEN_AT] = now
     return None
 
 
