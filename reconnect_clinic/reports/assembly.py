@@ -1,13 +1,20 @@
 """Putting report contents together from the records: plain functions over loaded rows.
 
 Each returns plain data for a template and never queries; the loaders in
-``reports/loading.py`` fetch what they need in a fixed number of queries.
+``reports/service.py`` fetch what they need in a fixed number of queries.
+
+What a report lists (partners, assignments, sessions) is copied out of the rows into
+small frozen records here, rather than handed to the template as rows: a view commits
+its audit line before it draws the report (a PDF takes a while), the commit expires every
+row of the request, and a template reading an expired row queries for it again, one row
+at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,8 +23,10 @@ from typing import Any
 from .. import measures
 from ..homework.schedule import Adherence, adherence
 from ..models import (
+    Couple,
     HomeworkAssignment,
     MeasureResult,
+    NoteStatus,
     Partner,
     SessionNote,
     TherapySession,
@@ -70,9 +79,61 @@ def latest_measures(
 
 
 @dataclass(frozen=True)
+class CoupleHeading:
+    """A case as a report's heading names it."""
+
+    id: uuid.UUID
+    label: str
+    opened_on: date
+
+    @classmethod
+    def of(cls, couple: Couple) -> CoupleHeading:
+        return cls(couple.id, couple.label, couple.opened_on)
+
+
+@dataclass(frozen=True)
+class PartnerName:
+    """A partner as a report names them."""
+
+    id: uuid.UUID
+    role: str
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @classmethod
+    def of(cls, partner: Partner) -> PartnerName:
+        return cls(partner.id, partner.role, partner.first_name, partner.last_name)
+
+
+@dataclass(frozen=True)
+class AssignmentSummary:
+    """An assignment as a report lists it: what it was and when."""
+
+    id: uuid.UUID
+    title: str
+    starts_on: date
+    due_on: date
+    closed_on: date | None
+
+    @classmethod
+    def of(cls, assignment: HomeworkAssignment) -> AssignmentSummary:
+        return cls(
+            assignment.id,
+            assignment.title,
+            assignment.starts_on,
+            assignment.due_on,
+            assignment.closed_on,
+        )
+
+
+@dataclass(frozen=True)
 class HomeworkLine:
-    assignment: HomeworkAssignment
-    progress: tuple[tuple[Partner, Adherence], ...]
+    assignment: AssignmentSummary
+    progress: tuple[tuple[PartnerName, Adherence], ...]
 
 
 def homework_lines(
@@ -96,7 +157,7 @@ def homework_lines(
             ]
             progress.append(
                 (
-                    partner,
+                    PartnerName.of(partner),
                     adherence(
                         assignment.frequency,
                         assignment.times_per_week,
@@ -110,8 +171,44 @@ def homework_lines(
                     ),
                 )
             )
-        lines.append(HomeworkLine(assignment, tuple(progress)))
+        lines.append(HomeworkLine(AssignmentSummary.of(assignment), tuple(progress)))
     return lines
+
+
+@dataclass(frozen=True)
+class NoteState:
+    """Where a session's note stands, for a list of sessions."""
+
+    status: str
+    signed_at: datetime | None
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == NoteStatus.SIGNED
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    """A session as a report lists it (its note's state, never its text)."""
+
+    id: uuid.UUID
+    held_on: date
+    duration_minutes: int
+    format: str
+    attendance: str
+    note: NoteState | None
+
+    @classmethod
+    def of(cls, therapy_session: TherapySession) -> SessionLine:
+        note = therapy_session.note
+        return cls(
+            therapy_session.id,
+            therapy_session.held_on,
+            therapy_session.duration_minutes,
+            therapy_session.format,
+            therapy_session.attendance,
+            NoteState(note.status, note.signed_at) if note is not None else None,
+        )
 
 
 @dataclass(frozen=True)

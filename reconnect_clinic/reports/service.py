@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from ..homework.views import couple_assignments
-from ..intake.scoring import couple_profile
+from ..intake.scoring import ProfileRow, couple_profile
 from ..intake.summary import CoupleIntake, summarise
 from ..models import (
     ClientLink,
@@ -32,6 +32,10 @@ from ..notes.templates import NoteTemplate, note_templates
 from ..state import config, db_session, get_state
 from .assembly import (
     INSTRUMENTS,
+    CoupleHeading,
+    HomeworkLine,
+    PartnerName,
+    SessionLine,
     SessionReport,
     assemble_session_report,
     created_stamp,
@@ -202,10 +206,19 @@ def couple_sessions(couple: Couple) -> list[TherapySession]:
 
 @dataclass(frozen=True)
 class ProgressReport:
+    """A couple's progress up to ``as_of``.
+
+    Everything the progress report shows is plain data (see ``assembly``): the view
+    commits its audit line before drawing the report, and that expires every row loaded.
+    ``intake`` holds rows; it is for the intake summary, drawn before the commit.
+    """
+
+    couple: CoupleHeading
     charts: dict[str, ChartSpec]
-    profile_rows: list[tuple[Any, Any, Any]]  # (partner, first-intake rows, latest rows)
-    homework: list[Any]
-    sessions: list[TherapySession]
+    # (partner, their first intake's rows beside their latest's, intakes submitted)
+    profile_rows: list[tuple[PartnerName, list[ProfileRow], int]]
+    homework: list[HomeworkLine]
+    sessions: list[SessionLine]
     attendance: dict[str, int]
     intake: CoupleIntake
     as_of: date
@@ -236,12 +249,15 @@ def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
         ]
         first = submitted[0].scores if submitted else None
         latest = submitted[-1].scores if submitted else None
-        profile_rows.append((partner, couple_profile(taxonomy, first, latest), len(submitted)))
-    sessions = [s for s in couple_sessions(couple) if s.held_on <= as_of]
+        profile_rows.append(
+            (PartnerName.of(partner), couple_profile(taxonomy, first, latest), len(submitted))
+        )
+    sessions = [SessionLine.of(s) for s in couple_sessions(couple) if s.held_on <= as_of]
     attendance = {
         key: sum(1 for s in sessions if s.attendance == key) for key in ("both", "a", "b")
     }
     return ProgressReport(
+        couple=CoupleHeading.of(couple),
         charts={slug: measure_chart(results, couple.partners, slug) for slug in INSTRUMENTS},
         profile_rows=profile_rows,
         homework=homework_lines(couple_assignments(couple), couple.partners, as_of),
@@ -253,15 +269,27 @@ def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
 
 
 def progress_report_html(couple: Couple, report: ProgressReport) -> str:
-    """The progress report as an HTML page (the preview)."""
+    """The progress report of ``couple`` as an HTML page (the preview).
+
+    The page names the couple from the report's own copy (``report.couple``): drawn
+    after the view's commit, the couple's row has expired, and reading it would start a
+    transaction again (on SQLite, taking the write lock for the rest of the request).
+    """
     return _report(
-        "reconnect_clinic/reports/progress.html", printable=False, couple=couple, report=report
+        "reconnect_clinic/reports/progress.html",
+        printable=False,
+        couple=report.couple,
+        report=report,
     ).html
 
 
 def progress_report_pdf(couple: Couple, report: ProgressReport) -> bytes:
+    """The progress report of ``couple`` as a PDF (drawn as the preview is)."""
     return _report(
-        "reconnect_clinic/reports/progress.html", printable=True, couple=couple, report=report
+        "reconnect_clinic/reports/progress.html",
+        printable=True,
+        couple=report.couple,
+        report=report,
     ).pdf()
 
 
