@@ -633,14 +633,10 @@ class AuditBatch:
         self.events: list[Any] = []
 
     def add(self, action: str, *, actor: Any, record: Any, couple_id: uuid.UUID) -> None:
-        from reconnect_clinic.models import AuditEvent, ClientLink, Therapist, utcnow
+        from reconnect_clinic.models import AuditEvent, utcnow
+        from reconnect_clinic.security.audit import actor_fields
 
-        if isinstance(actor, Therapist):
-            actor_kind, actor_id = "therapist", str(actor.id)
-        elif isinstance(actor, ClientLink):
-            actor_kind, actor_id = "link", str(actor.id)
-        else:
-            actor_kind, actor_id = "system", None
+        actor_kind, actor_id = actor_fields(actor)
         self.events.append(
             AuditEvent(
                 occurred_at=utcnow(),

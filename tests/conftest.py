@@ -175,6 +175,22 @@ def cli(app: Flask) -> TestCliRunner:
 
 
 @pytest.fixture
+def live(databases: DatabaseFactory, tmp_path: Path) -> Iterator[tuple[Any, Flask]]:
+    """A real gunicorn server (not started yet) on a fresh migrated database, and an app
+    of the test's own on that database to seed and check with (tests/live_server.py)."""
+    from tests.live_server import LiveServer, local_app, migrated
+
+    url = migrated(databases.create())
+    seeding = local_app(url, tmp_path / "local")
+    server = LiveServer(url, tmp_path)
+    yield server, seeding
+    server.stop()
+    with seeding.app_context():
+        demo_db.session.remove()
+        demo_db.engine.dispose()
+
+
+@pytest.fixture
 def make() -> Any:
     """Factories for therapists, couples and sessions (see tests/factories.py)."""
     return factories

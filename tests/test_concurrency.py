@@ -5,17 +5,14 @@ checking in at the same moment, and two therapists saving the same draft note at
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import selectinload
 
-from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.models import (
     AuditEvent,
     HomeworkCheckIn,
@@ -27,7 +24,7 @@ from reconnect_clinic.security.audit import verify_chain
 from reconnect_clinic.state import db_session
 from tests import factories
 from tests.conftest import csrf_from
-from tests.live_server import LivePartner, LiveServer, LiveTherapist, local_app, migrated
+from tests.live_server import LivePartner, LiveTherapist
 
 PARTNERS = 50
 
@@ -39,18 +36,6 @@ class PartnerSeed:
     intake_token: str
     homework_token: str
     assignment_id: Any
-
-
-@pytest.fixture
-def live(databases, tmp_path) -> Iterator[tuple[LiveServer, Flask]]:
-    url = migrated(databases.create())
-    seeding = local_app(url, tmp_path / "local")
-    server = LiveServer(url, tmp_path)
-    yield server, seeding
-    server.stop()
-    with seeding.app_context():
-        demo_db.session.remove()
-        demo_db.engine.dispose()
 
 
 def _seed_partners(app: Flask, count: int) -> list[PartnerSeed]:

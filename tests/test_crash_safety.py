@@ -9,10 +9,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 import sqlalchemy as sa
 from flask import Flask
@@ -22,22 +20,10 @@ from reconnect_clinic.models import AuditEvent, HomeworkCheckIn
 from reconnect_clinic.security.audit import verify_chain
 from reconnect_clinic.state import db_session
 from tests import factories
-from tests.live_server import LivePartner, LiveServer, local_app, migrated
+from tests.live_server import LivePartner
 
 SENDERS = 4
 KILL_AFTER = 40  # acknowledged check-ins before the kill
-
-
-@pytest.fixture
-def live(databases, tmp_path) -> Iterator[tuple[LiveServer, Flask]]:
-    url = migrated(databases.create())
-    seeding = local_app(url, tmp_path / "local")
-    server = LiveServer(url, tmp_path)
-    yield server, seeding
-    server.stop()
-    with seeding.app_context():
-        demo_db.session.remove()
-        demo_db.engine.dispose()
 
 
 class Sender(threading.Thread):

@@ -50,6 +50,16 @@ def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
+def actor_fields(actor: Therapist | ClientLink | None) -> tuple[str, str | None]:
+    """Who an audit line names as its actor: their kind and id."""
+    if isinstance(actor, Therapist):
+        return "therapist", str(actor.id)
+    if isinstance(actor, ClientLink):
+        # The link's row id, never its token: tokens must not reach any log.
+        return "link", str(actor.id)
+    return "system", None
+
+
 def record_event(
     action: str,
     *,
@@ -59,13 +69,7 @@ def record_event(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event for ``action`` (e.g. ``"couple.view"``) and flush it."""
-    if isinstance(actor, Therapist):
-        actor_kind, actor_id = "therapist", str(actor.id)
-    elif isinstance(actor, ClientLink):
-        # The link's row id, never its token: tokens must not reach any log.
-        actor_kind, actor_id = "link", str(actor.id)
-    else:
-        actor_kind, actor_id = "system", None
+    actor_kind, actor_id = actor_fields(actor)
     session = db_session()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
