@@ -11,36 +11,20 @@ and every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock a
 so transactions that write run one after another, waiting (not failing) for their turn.
 Nearly every request writes (the audit log records reads too), and each is short.
 
-A view that never writes can say so with :func:`read_only` (the dashboard does): its
-transaction is then a plain ``BEGIN``, a read of a WAL snapshot that neither waits for
-nor holds up a writer, and SQLite refuses any write in it (``PRAGMA query_only``), so a
-view marked by mistake fails at once rather than racing for the lock.
+A view that never writes can say so with ``readonly.read_only`` (the dashboard does):
+its transaction is then a plain ``BEGIN``, a read of a WAL snapshot that neither waits
+for nor holds up a writer, and SQLite refuses any write in it (``PRAGMA query_only``), so
+a view marked by mistake fails at once rather than racing for the lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-F = TypeVar("F", bound=Callable[..., Any])
-_READ_ONLY = "_reconnect_clinic_read_only"
-
-
-def read_only(view: F) -> F:
-    """Mark a view that never writes to the database (see the module's docstring)."""
-    setattr(view, _READ_ONLY, True)
-    return view
-
-
-def request_is_read_only() -> bool:
-    """Whether the current request's view is marked :func:`read_only`."""
-    if not has_request_context() or request.endpoint is None:
-        return False
-    return getattr(current_app.view_functions.get(request.endpoint), _READ_ONLY, False)
+from .readonly import request_is_read_only
 
 
 def configure_sqlite(engine: Engine, *, wal: bool = True) -> None:

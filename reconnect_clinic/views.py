@@ -1,9 +1,13 @@
 """Imports every module that adds routes or handlers to the blueprint."""
 
 from . import errors  # noqa: F401
+from .blueprint import bp
 from .cases import views as cases_views  # noqa: F401
 from .homework import views as homework_views  # noqa: F401
 from .intake import views as intake_views  # noqa: F401
 from .notes import views as notes_views  # noqa: F401
+from .readonly import read_without_transaction
 from .security import link_views  # noqa: F401
 from .security import views as security_views  # noqa: F401
+
+bp.before_request(read_without_transaction)

@@ -25,12 +25,13 @@ NEW_CASE = {
 
 def test_dashboard_lists_only_own_couples(client, make):
     me, other = make.therapist(), make.therapist()
-    make.couple(me, label="Mine")
+    make.couple(me, label="Mine", a="Ines", b="Tomas")
     make.couple(other, label="Theirs")
     login(client, me.email)
     page = client.get("/clinic/")
     assert page.status_code == 200
     assert "Mine" in page.text
+    assert "Ines Morgan · Tomas Morgan" in page.text  # partner A, then B
     assert "Theirs" not in page.text
 
 
@@ -164,6 +165,7 @@ def test_admin_sees_all_cases_only_when_configured(app, client, make):
     couple = make.couple(owner, label="Owner's case")
     login(client, admin.email)
     assert client.get(f"/clinic/couples/{couple.id}").status_code == 404
+    assert "Owner&#39;s case" not in client.get("/clinic/").text
     app.config["RECONNECT_CLINIC_ADMINS_SEE_ALL_CASES"] = True
     try:
         assert client.get(f"/clinic/couples/{couple.id}").status_code == 200

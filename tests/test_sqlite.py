@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from reconnect_clinic.cases.listing import CaseLine, case_lines
 from reconnect_clinic.models import Couple
-from reconnect_clinic.sqlite import request_is_read_only
+from reconnect_clinic.readonly import request_is_read_only
 from reconnect_clinic.state import db_session
 from tests.conftest import SERVER_URL, login
 
@@ -62,18 +62,17 @@ def test_a_read_only_view_cannot_write(app, make):
         db_session().rollback()
 
 
-def test_case_lines_group_partner_rows_in_order() -> None:
+def test_case_lines_name_both_partners_in_order() -> None:
     from uuid import uuid4
 
     one, two = uuid4(), uuid4()
     opened = date(2026, 1, 5)
     rows = [
-        (one, "Ahn", "active", opened, None, "Kim", "Ahn"),
-        (one, "Ahn", "active", opened, None, "Lee", ""),
-        (two, "Berg", "closed", opened, date(2026, 6, 1), None, None),
+        (one, "Ahn", "active", opened, None, "Kim", "Ahn", "Lee", ""),
+        (two, "Berg", "closed", opened, date(2026, 6, 1), None, None, "Sam", None),
     ]
     assert case_lines(rows) == [
         CaseLine(one, "Ahn", "active", opened, None, ("Kim Ahn", "Lee")),
-        CaseLine(two, "Berg", "closed", opened, date(2026, 6, 1), ()),
+        CaseLine(two, "Berg", "closed", opened, date(2026, 6, 1), ("Sam",)),
     ]
     assert case_lines([]) == []

@@ -24,15 +24,15 @@ from ..models import (
     SuggestionDecision,
     utcnow,
 )
+from ..readonly import read_only
 from ..reports.service import couple_sessions
 from ..security.access import couple_or_404
 from ..security.audit import couple_log, record_event
 from ..security.forms import PostOnlyForm
 from ..security.link_views import NewLinkForm
-from ..sqlite import read_only
 from ..state import db_session, get_state
 from .forms import CoupleForm, PartnerForm
-from .listing import STATUS_FILTERS, case_lines, caseload_query
+from .listing import STATUS_FILTERS, caseload
 from .operations import CaseDetails, PartnerDetails, open_case, update_case
 
 
@@ -67,7 +67,7 @@ def dashboard() -> Any:
     shown = request.args.get("show", "open")
     if shown not in STATUS_FILTERS:
         shown = "open"
-    couples = case_lines(db_session().execute(caseload_query(therapist, shown)))
+    couples = caseload(therapist, shown)
     # One url_for and a substitution per line, rather than a url_for per line (each
     # builds the URL through the whole routing map): the list is the app's most used page.
     placeholder = uuid.UUID(int=0)

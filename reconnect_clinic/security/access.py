@@ -35,12 +35,29 @@ def may_access_couple(
     return therapist_is_admin and admins_see_all
 
 
+#: The bind parameter of :func:`visible_couples_criteria`: the viewing therapist's id.
+VIEWER_PARAMETER = "viewer_therapist_id"
+
+
+def sees_all_cases(therapist: Therapist) -> bool:
+    """Whether ``therapist`` sees every case of the practice (see :func:`may_access_couple`)."""
+    return bool(therapist.is_admin and config("ADMINS_SEE_ALL_CASES"))
+
+
+def visible_couples_criteria(*, sees_all: bool) -> list[sa.ColumnElement[bool]]:
+    """The conditions on ``Couple`` for the cases a therapist may see, soft-deleted ones
+    left out. The therapist is the bind parameter :data:`VIEWER_PARAMETER`, so that a
+    statement built on them once serves every therapist (the dashboard's does)."""
+    criteria = [Couple.deleted_at.is_(None)]
+    if not sees_all:
+        criteria.append(Couple.therapist_id == sa.bindparam(VIEWER_PARAMETER, type_=sa.Uuid))
+    return criteria
+
+
 def visible_couples(therapist: Therapist) -> sa.Select[tuple[Couple]]:
     """A query for the cases ``therapist`` may see, soft-deleted ones left out."""
-    query = sa.select(Couple).where(Couple.deleted_at.is_(None))
-    if not (therapist.is_admin and config("ADMINS_SEE_ALL_CASES")):
-        query = query.where(Couple.therapist_id == therapist.id)
-    return query
+    criteria = visible_couples_criteria(sees_all=sees_all_cases(therapist))
+    return sa.select(Couple).where(*criteria).params({VIEWER_PARAMETER: therapist.id})
 
 
 def couple_or_404(couple_id: uuid.UUID, therapist: Therapist) -> Couple:
