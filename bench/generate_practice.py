@@ -270,14 +270,8 @@ def _measures_again(partner: Any, distress: float, day: date, rng: random.Random
             answers[-1] = 0
         scored = score(slug, answers)
         db_session().add(
-            MeasureResult(
-                partner_id=partner.id,
-                instrument=slug,
-                total=scored.total,
-                band=scored.band,
-                flags=sorted(scored.flags),
-                item_points=answers,
-                administered_at=_at(day, 9),
+            MeasureResult.from_score(
+                scored, partner_id=partner.id, item_points=answers, administered_at=_at(day, 9)
             )
         )
 

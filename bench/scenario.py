@@ -222,14 +222,8 @@ def _build(app: Flask) -> tuple[Any, Any]:
                 ]
                 scored = score(slug, answers)
                 session.add(
-                    MeasureResult(
-                        partner_id=partner.id,
-                        instrument=slug,
-                        total=scored.total,
-                        band=scored.band,
-                        flags=sorted(scored.flags),
-                        item_points=answers,
-                        administered_at=at(day),
+                    MeasureResult.from_score(
+                        scored, partner_id=partner.id, item_points=answers, administered_at=at(day)
                     )
                 )
     session.flush()

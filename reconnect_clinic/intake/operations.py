@@ -197,12 +197,9 @@ def submit_intake(
     response.updated_at = now
     for slug, measure in scores.measures.items():
         session.add(
-            MeasureResult(
+            MeasureResult.from_score(
+                measure,
                 partner_id=response.partner_id,
-                instrument=slug,
-                total=measure.total,
-                band=measure.band,
-                flags=sorted(measure.flags),
                 item_points=scores.item_points[slug],
                 administered_at=now,
                 intake_response_id=response.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..security.crypto import Sealed
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
 from .people import Partner
+
+if TYPE_CHECKING:
+    from ..measures.scoring import MeasureScore
 
 
 class IntakeStatus(StrEnum):
@@ -99,3 +102,25 @@ class MeasureResult(RecordMixin, SoftDeleteMixin, ClinicModel):
     )
 
     partner: Mapped[Partner] = relationship()
+
+    @classmethod
+    def from_score(
+        cls,
+        score: MeasureScore,
+        *,
+        partner_id: uuid.UUID,
+        item_points: list[int],
+        administered_at: datetime,
+        intake_response_id: uuid.UUID | None = None,
+    ) -> MeasureResult:
+        """The stored record of one scored administration of ``score.slug``."""
+        return cls(
+            partner_id=partner_id,
+            instrument=score.slug,
+            total=score.total,
+            band=score.band,
+            flags=sorted(score.flags),
+            item_points=list(item_points),
+            administered_at=administered_at,
+            intake_response_id=intake_response_id,
+        )
