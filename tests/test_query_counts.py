@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from reconnect_clinic.demo import db as demo_db
-from reconnect_clinic.models import Couple, Therapist
+from reconnect_clinic.models import Couple, Therapist, TherapySession
 from reconnect_clinic.reports import service
 from reconnect_clinic.state import db_session, get_state
 from tests.conftest import login
@@ -218,3 +218,49 @@ def test_the_progress_report_is_drawn_without_the_database(app: Flask, make: Any
         assert statements == []
         assert "Three sessions" in html and html.count("note signed") == 3
         assert html.count('class="homework-line') == 3
+
+
+def reviewing_session(owner: Therapist, couple: Couple) -> TherapySession:
+    """Today's session, its signed note reviewing every assignment of the case and
+    assigning the latest, with an addendum per assignment."""
+    from reconnect_clinic.homework.views import couple_assignments
+    from reconnect_clinic.notes.operations import add_addendum, save_note, sign_note
+    from tests import factories
+
+    therapy = factories.therapy_session(owner, couple, held_on=TODAY)
+    assignments = [str(a.id) for a in couple_assignments(couple)]
+    note = save_note(
+        therapy,
+        owner,
+        template="dap",
+        content={
+            "sections": {"data": "Reviewed the week.", "assessment": "-", "plan": "-"},
+            "interventions": ["improve_communication"],
+            "homework_reviewed": assignments,
+            "homework_assigned": assignments[-1:],
+            "risk": {"level": "none", "notes": ""},
+        },
+        based_on_version=None,
+    )
+    sign_note(note, owner, based_on_version=note.version)
+    for number in range(len(assignments)):
+        add_addendum(note, owner, f"Addendum {number + 1}.")
+    db_session().commit()
+    return therapy
+
+
+@pytest.mark.parametrize("page", ["", "/report"], ids=["signed note", "report preview"])
+def test_a_signed_sessions_pages_cost_the_same_for_one_assignment_or_six(
+    app: Flask, client: FlaskClient, cases: tuple[Couple, Couple], page: str
+) -> None:
+    owner = db_session().get(Therapist, cases[0].therapist_id)
+    urls = [
+        f"/clinic/couples/{couple.id}/sessions/{reviewing_session(owner, couple).id}{page}"
+        for couple in cases
+    ]
+    small_statements, _ = statements_for(app, client, urls[0])
+    large_statements, html = statements_for(app, client, urls[1])
+    assert_same_count(small_statements, large_statements)
+    assert "Addendum 6." in html
+    if page:
+        assert html.count('class="homework-line') == 7  # six reviewed, one assigned

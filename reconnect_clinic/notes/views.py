@@ -141,8 +141,10 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     note = therapy_session.note
     if note is not None and note.is_signed:
         record_event("note.view", actor=therapist, record=note, couple_id=couple.id)
+        # Drawn before the commit, which expires every row the page shows.
+        page = _render_signed(couple, therapy_session, AddendumForm())
         db_session().commit()
-        return _render_signed(couple, therapy_session, AddendumForm())
+        return page
 
     template_slug = request.form.get("template") or request.args.get("template")
     form, template = _note_form(therapy_session, template_slug)
@@ -298,8 +300,9 @@ def session_report_preview(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     therapy_session = _session_or_404(couple, session_id)
     report = service.load_session_report(couple, therapy_session)
     record_event("report.view", actor=therapist, record=therapy_session, couple_id=couple.id)
+    page = service.session_report_html(couple, report)  # before the commit expires the rows
     db_session().commit()
-    return service.session_report_html(couple, report)
+    return page
 
 
 @bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report.pdf")
