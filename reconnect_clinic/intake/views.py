@@ -122,8 +122,10 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
                 detail={"page": page},
                 couple_id=link.partner.couple_id,
             )
+        # Drawn before the commit, which would expire the rows the page reads.
+        html = _render_page(form, spec, response, link)
         db_session().commit()
-        return _render_page(form, spec, response, link)
+        return html
 
     action = request.form.get("action", "next")
     valid = form.validate()
@@ -155,8 +157,9 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         db_session().commit()
         return redirect(url_for(".intake_page", link_id=link.id, page=previous_page or page))
     if not valid:
+        html = _render_page(form, spec, response, link)
         db_session().commit()
-        return _render_page(form, spec, response, link)
+        return html
     if following_page is not None:
         db_session().commit()
         return redirect(url_for(".intake_page", link_id=link.id, page=following_page))
