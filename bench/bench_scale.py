@@ -39,6 +39,7 @@ import contextvars
 import os
 import platform
 import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -49,6 +50,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -295,6 +297,12 @@ def main() -> int:
     sizes += [(f"{n} therapists", n) for n in args.tier if n not in (1, BASE_THERAPISTS)]
     today = date.today()  # noqa: DTZ011 - one day for every tier, so their histories match
 
+    # A SIGTERM (a `timeout`, say) ends the run as Ctrl-C does, through every cleanup:
+    # the PostgreSQL databases are dropped.
+    def interrupted(signum: int, frame: FrameType | None) -> Any:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
     kind = "PostgreSQL" if args.db == "postgresql" else "SQLite"
     print(f"Scale benchmark (bench/bench_scale.py), {kind}")
     with ExitStack() as stack:

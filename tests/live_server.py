@@ -97,6 +97,12 @@ class LiveServer:
                     f"--bind=127.0.0.1:{port}",
                     "--timeout=120",
                     "--graceful-timeout=5",
+                    # The partners' clients keep their connections open (as browsers do)
+                    # and some sit idle while their other link's requests run. gunicorn
+                    # closes an idle one after 2 s by default, and a request sent as it
+                    # closes is lost ("Remote end closed connection without response"):
+                    # a race of the test's clients, which browsers retry on their own.
+                    "--keep-alive=120",
                     "tests.live_wsgi:app",
                 ],
                 cwd=ROOT,

@@ -108,16 +108,12 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
     ).all()
     links = session.scalars(sa.select(ClientLink).where(ClientLink.partner_id.in_(partner_ids)))
     intake = summarise(get_state().taxonomy, couple.partners, responses, links, utcnow())
-    record_event("couple.view", actor=therapist, record=couple, couple_id=couple.id)
-    for item in intake.partners:
-        if item.state == "submitted" and item.response is not None:
-            record_event("intake.view", actor=therapist, record=item.response, couple_id=couple.id)
     homework = couple_homework(couple, intake)
-    if homework["reflections"]:
-        record_event("homework.view", actor=therapist, record=couple, couple_id=couple.id)
-    # The page is rendered before the commit: committing expires every row loaded, and
-    # the template would then reload them one query per session, assignment and
-    # check-in it touches (an N+1 that grows with the case), in a second transaction.
+    # The page is drawn before the commit: committing expires every row loaded, and the
+    # template would then reload them one query per session, assignment and check-in it
+    # touches (an N+1 that grows with the case). The audit lines come after the drawing:
+    # on PostgreSQL each takes the audit chain's lock until the commit, and no other
+    # writer should wait while a page is drawn.
     page = render_template(
         "reconnect_clinic/couple_detail.html",
         couple=couple,
@@ -128,6 +124,12 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
         post_form=PostOnlyForm(),
         mail_enabled=mail_enabled(),
     )
+    record_event("couple.view", actor=therapist, record=couple, couple_id=couple.id)
+    for item in intake.partners:
+        if item.state == "submitted" and item.response is not None:
+            record_event("intake.view", actor=therapist, record=item.response, couple_id=couple.id)
+    if homework["reflections"]:
+        record_event("homework.view", actor=therapist, record=couple, couple_id=couple.id)
     session.commit()
     return page
 

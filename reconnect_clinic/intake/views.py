@@ -115,6 +115,10 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         saved = response.page_values().get(page)
         if saved:
             prefill(form, spec, saved)
+        # Drawn before the commit, which would expire the rows the page reads, and before
+        # the audit line, which holds the audit chain's lock until the commit.
+        html = _render_page(form, spec, response, link)
+        if saved:
             record_event(
                 "intake.read",
                 actor=link,
@@ -122,8 +126,6 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
                 detail={"page": page},
                 couple_id=link.partner.couple_id,
             )
-        # Drawn before the commit, which would expire the rows the page reads.
-        html = _render_page(form, spec, response, link)
         db_session().commit()
         return html
 

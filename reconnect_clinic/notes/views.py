@@ -140,9 +140,10 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     therapy_session = _session_or_404(couple, session_id)
     note = therapy_session.note
     if note is not None and note.is_signed:
-        record_event("note.view", actor=therapist, record=note, couple_id=couple.id)
-        # Drawn before the commit, which expires every row the page shows.
+        # Drawn before the commit, which expires every row the page shows, and before the
+        # audit line, which holds the audit chain's lock until the commit.
         page = _render_signed(couple, therapy_session, AddendumForm())
+        record_event("note.view", actor=therapist, record=note, couple_id=couple.id)
         db_session().commit()
         return page
 
@@ -299,8 +300,8 @@ def session_report_preview(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     couple = couple_or_404(couple_id, therapist)
     therapy_session = _session_or_404(couple, session_id)
     report = service.load_session_report(couple, therapy_session)
+    page = service.session_report_html(couple, report)  # as above: before audit and commit
     record_event("report.view", actor=therapist, record=therapy_session, couple_id=couple.id)
-    page = service.session_report_html(couple, report)  # before the commit expires the rows
     db_session().commit()
     return page
 
