@@ -163,8 +163,11 @@ def signed_note(
     *,
     data: str = "Both spoke about feeling far apart.",
     interventions: tuple[str, ...] = ("improve_communication",),
+    homework_reviewed: tuple[str, ...] = (),
+    homework_assigned: tuple[str, ...] = (),
 ):
-    """A DAP note on ``therapy``, signed by ``owner``, through the note operations."""
+    """A DAP note on ``therapy``, signed by ``owner``, through the note operations; the
+    homework lists hold assignment ids."""
     from reconnect_clinic.notes.operations import save_note, sign_note
 
     note = save_note(
@@ -174,8 +177,8 @@ def signed_note(
         content={
             "sections": {"data": data, "assessment": "Early work.", "plan": "Daily check-in."},
             "interventions": list(interventions),
-            "homework_reviewed": [],
-            "homework_assigned": [],
+            "homework_reviewed": list(homework_reviewed),
+            "homework_assigned": list(homework_assigned),
             "risk": {"level": "none", "notes": ""},
         },
         based_on_version=None,

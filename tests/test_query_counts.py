@@ -224,25 +224,18 @@ def reviewing_session(owner: Therapist, couple: Couple) -> TherapySession:
     """Today's session, its signed note reviewing every assignment of the case and
     assigning the latest, with an addendum per assignment."""
     from reconnect_clinic.homework.views import couple_assignments
-    from reconnect_clinic.notes.operations import add_addendum, save_note, sign_note
+    from reconnect_clinic.notes.operations import add_addendum
     from tests import factories
 
     therapy = factories.therapy_session(owner, couple, held_on=TODAY)
     assignments = [str(a.id) for a in couple_assignments(couple)]
-    note = save_note(
-        therapy,
+    note = factories.signed_note(
         owner,
-        template="dap",
-        content={
-            "sections": {"data": "Reviewed the week.", "assessment": "-", "plan": "-"},
-            "interventions": ["improve_communication"],
-            "homework_reviewed": assignments,
-            "homework_assigned": assignments[-1:],
-            "risk": {"level": "none", "notes": ""},
-        },
-        based_on_version=None,
+        therapy,
+        data="Reviewed the week.",
+        homework_reviewed=tuple(assignments),
+        homework_assigned=tuple(assignments[-1:]),
     )
-    sign_note(note, owner, based_on_version=note.version)
     for number in range(len(assignments)):
         add_addendum(note, owner, f"Addendum {number + 1}.")
     db_session().commit()

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from ..models import CaseStatus, Couple, Partner, PartnerRole, Therapist
+from ..models import CaseStatus, Couple, Partner, PartnerRole, Therapist, person_name
 from ..security.access import VIEWER_PARAMETER, sees_all_cases, visible_couples_criteria
 from ..state import db_session
 
@@ -83,7 +83,7 @@ def case_lines(rows: Iterable[Sequence[Any]]) -> list[CaseLine]:
     lines = []
     for case_id, label, status, opened_on, closed_on, first_a, last_a, first_b, last_b in rows:
         names = tuple(
-            f"{first} {last or ''}".strip()
+            person_name(first, last)
             for first, last in ((first_a, last_a), (first_b, last_b))
             if first is not None
         )

@@ -159,9 +159,10 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         db_session().commit()
         return redirect(url_for(".intake_page", link_id=link.id, page=previous_page or page))
     if not valid:
-        html = _render_page(form, spec, response, link)
+        # Committed before drawing (unlike a GET): save_page has written an audit line,
+        # whose lock on the chain would otherwise be held while the page is drawn.
         db_session().commit()
-        return html
+        return _render_page(form, spec, response, link)
     if following_page is not None:
         db_session().commit()
         return redirect(url_for(".intake_page", link_id=link.id, page=following_page))

@@ -14,7 +14,7 @@ from .homework import (
 )
 from .intake import IntakePage, IntakeResponse, IntakeStatus, MeasureResult
 from .links import ClientLink, LinkPurpose
-from .people import CaseStatus, Couple, Partner, PartnerRole, Therapist
+from .people import CaseStatus, Couple, Partner, PartnerRole, Therapist, person_name
 from .sessions import (
     NoteAddendum,
     NoteStatus,
@@ -54,5 +54,6 @@ __all__ = [
     "Therapist",
     "TherapySession",
     "metadata",
+    "person_name",
     "utcnow",
 ]

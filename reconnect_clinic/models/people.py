@@ -60,6 +60,12 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+def person_name(first_name: str, last_name: str | None) -> str:
+    """A partner's name as pages and reports print it: "First Last", or the first name
+    alone when there is no last name."""
+    return f"{first_name} {last_name or ''}".strip()
+
+
 class PartnerRole(StrEnum):
     A = "a"
     B = "b"
@@ -131,4 +137,4 @@ class Partner(RecordMixin, ClinicModel):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return person_name(self.first_name, self.last_name)

@@ -30,6 +30,7 @@ from ..models import (
     Partner,
     SessionNote,
     TherapySession,
+    person_name,
 )
 from ..notes.templates import RISK_LEVELS, NoteTemplate
 from ..taxonomy import Taxonomy
@@ -102,7 +103,7 @@ class PartnerName:
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return person_name(self.first_name, self.last_name)
 
     @classmethod
     def of(cls, partner: Partner) -> PartnerName:
