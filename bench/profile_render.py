@@ -9,7 +9,8 @@ without the pipes. Printed:
 1. the three WeasyPrint steps timed without a profiler (medians): parsing the HTML,
    ``render()`` (style cascade, boxes, layout) and ``write_pdf()`` (drawing, fonts, PDF);
 2. the same report without its chart, and with it as inline SVG (as it was before the
-   PNG), so that the chart's share is plain;
+   PNG), so that the chart's share is plain; and the report with its streams left to
+   pydyf, which compresses each of them twice (``render._compress_streams_once``);
 3. a cProfile breakdown by phase (cumulative time of WeasyPrint's own functions; the
    profiler slows pure-Python code more than C, so read it as proportions);
 4. the functions with the most time of their own.
@@ -25,6 +26,7 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,7 +54,9 @@ PHASES = (
 )
 
 
-def steps(html: str, images: dict[str, bytes], runs: int) -> tuple[float, float, float]:
+def steps(
+    html: str, images: dict[str, bytes], runs: int, finisher: Callable[..., None] | None
+) -> tuple[float, float, float]:
     engine = render._engine()
     fetcher_class = render._fetcher_class()
     options = {
@@ -68,7 +72,7 @@ def steps(html: str, images: dict[str, bytes], runs: int) -> tuple[float, float,
             font_config=engine.font_config, stylesheets=[engine.stylesheet], **options
         )
         t2 = time.perf_counter()
-        rendered.write_pdf(**options)
+        rendered.write_pdf(finisher=finisher, **options)
         t3 = time.perf_counter()
         parse.append(t1 - t0)
         lay_out.append(t2 - t1)
@@ -89,19 +93,22 @@ def main() -> None:
         inline_svg = line_chart_svg(spec)
     html, images = printable.html, dict(printable.images)
     chart_image = re.compile(r'<img class="chart-image"[^>]*>')
+    once = render._compress_streams_once
     variants = (
-        ("session report (chart as JPEG)", html),
-        ("the same without its chart", chart_image.sub("", html)),
-        ("the same, chart as inline SVG", chart_image.sub(lambda _: inline_svg, html)),
+        ("session report (chart as JPEG)", html, once),
+        ("the same without its chart", chart_image.sub("", html), once),
+        ("the same, chart as inline SVG", chart_image.sub(lambda _: inline_svg, html), once),
+        # pydyf compresses each stream twice (see render._compress_streams_once).
+        ("the same as the first, pydyf alone", html, None),
     )
     for _ in range(3):
-        for _, text in variants:
+        for _, text, _ in variants:
             render._render_here(text, None, images)  # warm, as a worker is
 
     print(f"Session report: {len(html):,} bytes of HTML, {args.renders} renders each\n")
     print(f"  {'median ms':>34} {'parse':>7} {'render':>7} {'write':>7} {'total':>7}")
-    for label, text in variants:
-        p, r, w = steps(text, images, args.renders)
+    for label, text, finisher in variants:
+        p, r, w = steps(text, images, args.renders, finisher)
         print(f"  {label:<34} {p:7.1f} {r:7.1f} {w:7.1f} {p + r + w:7.1f}")
 
     profile = cProfile.Profile()

@@ -252,6 +252,50 @@ def test_same_html_gives_identical_bytes_in_any_worker(app: Flask) -> None:
     assert identifier in results[0]
 
 
+# Run in a child process, as a worker is: this test process never imports WeasyPrint.
+_COMPRESSION_CHECK = """
+import json, sys, zlib
+from reconnect_clinic.reports import render
+
+calls = 0
+compressobj = zlib.compressobj
+
+def counting_compressobj(*args, **kwargs):
+    global calls
+    calls += 1
+    return compressobj(*args, **kwargs)
+
+zlib.compressobj = counting_compressobj
+html = sys.stdin.read()
+once = render._render_here(html, None)["pdf"]
+calls_once, calls = calls, 0
+render._compress_streams_once = lambda document, pdf: None  # pydyf compresses alone
+pydyf_alone = render._render_here(html, None)["pdf"]
+print(json.dumps({"same": once == pydyf_alone, "once": calls_once, "alone": calls}))
+"""
+
+
+def test_streams_are_compressed_once_with_the_bytes_pydyf_would_write() -> None:
+    import json
+    import subprocess
+    import sys
+
+    html = sample_report(created="2024-05-02T10:15:00Z")
+    result = subprocess.run(
+        [sys.executable, "-c", _COMPRESSION_CHECK],
+        input=html,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    outcome = json.loads(result.stdout)
+    assert outcome["same"], "compressing ahead of pydyf changed the PDF's bytes"
+    # pydyf alone compresses each stream twice (to write it, then to hash the file for
+    # the identifier); compressed ahead, each page, font and profile is compressed once.
+    assert outcome["once"] < outcome["alone"] * 0.6, outcome
+
+
 def test_dates_come_from_the_template_only(app: Flask) -> None:
     html = sample_report(created="2024-05-02T10:15:00Z")
     first, second = html_to_pdf(html), html_to_pdf(html)
