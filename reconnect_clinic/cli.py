@@ -62,6 +62,30 @@ def create_therapist_command(email: str, display_name: str, password: str, admin
     click.echo(f"Therapist {therapist.email} created.")
 
 
+@clinic_cli.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor_command(email: str) -> None:
+    """Turn off a therapist's two-factor sign-in, for one who has lost both the phone and
+    the recovery codes; they sign in with their password and turn it on again."""
+    from .security.audit import record_event
+    from .security.second_factor import turn_off_second_factor
+    from .security.therapists import find_by_email
+
+    session = get_state().db.session
+    therapist = find_by_email(email)
+    if therapist is None:
+        raise click.ClickException(f"No therapist has the email {email!r}.")
+    if not therapist.totp_secret_sealed:
+        click.echo(f"Two-factor sign-in is already off for {therapist.email}.")
+        return
+    turn_off_second_factor(therapist)
+    record_event(
+        "therapist.2fa_off", actor=None, record=therapist, detail={"with": "reset-two-factor"}
+    )
+    session.commit()
+    click.echo(f"Two-factor sign-in is off for {therapist.email}; its recovery codes are void.")
+
+
 @clinic_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Add the demo therapist and two demo couples (safe to run again)."""

@@ -14,7 +14,15 @@ from .homework import (
 )
 from .intake import IntakePage, IntakeResponse, IntakeStatus, MeasureResult
 from .links import ClientLink, LinkPurpose
-from .people import CaseStatus, Couple, Partner, PartnerRole, Therapist, person_name
+from .people import (
+    CaseStatus,
+    Couple,
+    Partner,
+    PartnerRole,
+    RecoveryCode,
+    Therapist,
+    person_name,
+)
 from .sessions import (
     NoteAddendum,
     NoteStatus,
@@ -46,6 +54,7 @@ __all__ = [
     "NoteStatus",
     "Partner",
     "PartnerRole",
+    "RecoveryCode",
     "ReminderSent",
     "SessionFormat",
     "SessionNote",

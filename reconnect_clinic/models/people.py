@@ -33,6 +33,8 @@ class Therapist(RecordMixin, ClinicModel):
     # Optional second factor (TOTP): the shared secret, encrypted at rest.
     totp_secret_sealed: Mapped[str | None] = mapped_column("totp_secret", sa.Text, default=None)
     totp_secret = Sealed("totp_secret")
+    # The time step of the last code accepted: a code is good once (see two_factor.py).
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
 
     couples: Mapped[list[Couple]] = relationship(back_populates="therapist")
 
@@ -52,6 +54,20 @@ class Therapist(RecordMixin, ClinicModel):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class RecoveryCode(RecordMixin, ClinicModel):
+    """A single-use code that stands in for a therapist's authenticator app at sign-in,
+    for the day the phone is lost. Shown once when issued; only its SHA-256 is kept."""
+
+    __tablename__ = f"{TABLE_PREFIX}recovery_code"
+    __table_args__ = (sa.UniqueConstraint("therapist_id", "code_hash"),)
+
+    therapist_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CaseStatus(StrEnum):

@@ -24,3 +24,17 @@ class CodeForm(FlaskForm):
         validators=[DataRequired("Please enter the 6-digit code."), Length(max=12)],
         filters=[clean_text],
     )
+
+
+class SecondFactorForm(FlaskForm):
+    """The second step of a sign-in, or proof before changing the second factor: a code
+    from the app, or one of the recovery codes."""
+
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[
+            DataRequired("Please enter the 6-digit code, or a recovery code."),
+            Length(max=32),
+        ],
+        filters=[clean_text],
+    )

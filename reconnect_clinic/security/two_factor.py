@@ -1,11 +1,25 @@
 """Optional second factor for standalone therapist logins: time-based one-time codes
-(TOTP, RFC 6238) from any authenticator app, with pyotp."""
+(TOTP, RFC 6238) from any authenticator app, with pyotp, and single-use recovery codes
+for the day the phone is lost. Plain functions: the views and operations decide what is
+stored."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
 
 import pyotp
 
 ISSUER = "Reconnect Clinic"
+#: Recovery codes issued at a time; issuing new ones replaces every earlier one.
+RECOVERY_CODE_COUNT = 10
+# No look-alikes (i, l, o, 0, 1): the codes are copied by hand from paper. Ten of these 31
+# characters are about 50 bits, which no one guesses behind the login limiter, so a
+# plain SHA-256 is enough to store them (as for the partners' link tokens).
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_RECOVERY_LENGTH = 10
 
 
 def new_secret() -> str:
@@ -16,12 +30,58 @@ def provisioning_uri(secret: str, email: str, issuer: str = ISSUER) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 
-def code_ok(secret: str | None, code: str | None) -> bool:
-    """Whether ``code`` is the current code (or the one just before or after, for a
-    clock a little off)."""
+def accepted_step(
+    secret: str | None, code: str | None, *, after: int | None = None, now: float | None = None
+) -> int | None:
+    """The time step of ``code`` if it is the current code or the one just before or
+    after (for a clock a little off), and later than step ``after``; otherwise None.
+
+    Passing the step of the last code accepted as ``after`` makes every code single-use:
+    a code seen over someone's shoulder cannot be entered again in its 90 seconds.
+    """
     if not secret or not code:
-        return False
+        return None
     code = code.replace(" ", "").strip()
     if not code.isdigit() or len(code) != 6:
-        return False
-    return pyotp.TOTP(secret).verify(code, valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(time.time() if now is None else now) // totp.interval
+    for step in (current - 1, current, current + 1):
+        if after is not None and step <= after:
+            continue
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def code_ok(secret: str | None, code: str | None) -> bool:
+    """Whether ``code`` is the current code (or the one just before or after)."""
+    return accepted_step(secret, code) is not None
+
+
+def new_recovery_codes(count: int = RECOVERY_CODE_COUNT) -> list[str]:
+    """Fresh random recovery codes, shown as ``abcde-fghjk``."""
+    codes = []
+    for _ in range(count):
+        letters = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+        codes.append(f"{letters[:5]}-{letters[5:]}")
+    return codes
+
+
+def normalise_recovery_code(text: str | None) -> str | None:
+    """The code as stored (lower case, no spaces or dashes), or None if ``text`` cannot
+    be a recovery code."""
+    if not text:
+        return None
+    letters = "".join(text.split()).replace("-", "").lower()
+    if len(letters) != _RECOVERY_LENGTH or any(c not in _RECOVERY_ALPHABET for c in letters):
+        return None
+    return letters
+
+
+def recovery_code_hash(code: str) -> str:
+    """What is stored of a recovery code: the SHA-256 of its normalised letters."""
+    letters = normalise_recovery_code(code)
+    if letters is None:
+        raise ValueError("not a recovery code")
+    return hashlib.sha256(letters.encode("ascii")).hexdigest()

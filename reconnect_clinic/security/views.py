@@ -14,10 +14,17 @@ from ..blueprint import bp, therapist_required
 from ..models import Therapist, utcnow
 from ..state import config, db_session, get_state
 from .audit import record_event
-from .forms import CodeForm, LoginForm, PostOnlyForm
+from .forms import CodeForm, LoginForm, PostOnlyForm, SecondFactorForm
 from .passwords import hash_password, needs_rehash, verify_password
+from .second_factor import (
+    Factor,
+    check_second_factor,
+    issue_recovery_codes,
+    recovery_codes_left,
+    turn_off_second_factor,
+)
 from .therapists import current_therapist, find_by_email, normalise_email
-from .two_factor import code_ok, new_secret, provisioning_uri
+from .two_factor import RECOVERY_CODE_COUNT, accepted_step, new_secret, provisioning_uri
 
 _PENDING = "reconnect_clinic_login_pending"
 _ENROLLING = "reconnect_clinic_totp_enrolling"
@@ -141,63 +148,130 @@ def login_code() -> Any:
     if therapist is None or not therapist.active:
         session.pop(_PENDING, None)
         return redirect(url_for(".login"))
-    form = CodeForm()
+    form = SecondFactorForm()
     if form.validate_on_submit():
         limiter = get_state().login_limiter
         key = f"account:{therapist.email}"
         if limiter.blocked(key):
             form.code.errors.append("Too many tries. Please wait a few minutes.")
             return render_template("reconnect_clinic/login_code.html", form=form), 429
-        if code_ok(therapist.totp_secret, form.code.data):
+        factor = check_second_factor(therapist, form.code.data)
+        if factor is not None:
+            left = None
+            if factor is Factor.RECOVERY_CODE:
+                left = recovery_codes_left(therapist)
+                record_event(
+                    "therapist.recovery_code_used",
+                    actor=therapist,
+                    record=therapist,
+                    detail={"left": left},
+                )
             target = pending.get("next") or url_for(".dashboard")
-            _complete_login(therapist)
+            _complete_login(therapist)  # commits
+            if left is not None:
+                flash(_recovery_code_used_message(left), "info" if left > 2 else "error")
             return redirect(safe_next(target) or url_for(".dashboard"))
         limiter.fail(key)
         record_event(
             "therapist.login_failed", actor=None, record=therapist, detail={"step": "code"}
         )
         db_session().commit()
-        form.code.errors.append("That code is not right. Codes change every 30 seconds.")
+        form.code.errors.append(_CODE_NOT_RIGHT)
     return render_template("reconnect_clinic/login_code.html", form=form)
+
+
+_CODE_NOT_RIGHT = (
+    "That code is not right. Codes change every 30 seconds, each works once, and a "
+    "recovery code works once."
+)
+
+
+def _recovery_code_used_message(left: int) -> str:
+    if left == 0:
+        return (
+            "You signed in with your last recovery code. Make new ones now, under "
+            "Two-factor sign-in, or turn two-factor sign-in off and on again with a new phone."
+        )
+    plural = "code" if left == 1 else "codes"
+    return (
+        f"You signed in with a recovery code; {left} {plural} left. If your phone is lost, "
+        "turn two-factor sign-in off and on again with the new one, under Two-factor sign-in."
+    )
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @therapist_required
 def two_factor() -> Any:
-    """Turn the second factor on (scan, then confirm with a code) or off."""
+    """Turn the second factor on (scan, then confirm with a code), make new recovery
+    codes, or turn it off. Recovery codes are shown once, on the page that makes them."""
     if not get_state().standalone_auth:
         abort(404)
     therapist = current_therapist()
     assert therapist is not None  # noqa: S101 - guarded by therapist_required
-    form = CodeForm()
-    enabling = request.form.get("action") != "disable"
+    enabled = bool(therapist.totp_secret_sealed)
+    action = request.form.get("action", "enable" if not enabled else "")
     secret = session.get(_ENROLLING)
-    if not therapist.totp_secret_sealed and not secret:
+    if not enabled and not secret:
         secret = session[_ENROLLING] = new_secret()
+    form = CodeForm() if not enabled else SecondFactorForm()
     if form.validate_on_submit():
-        if enabling and secret and code_ok(secret, form.code.data):
-            therapist.totp_secret = secret
-            session.pop(_ENROLLING, None)
-            record_event("therapist.2fa_on", actor=therapist, record=therapist)
-            db_session().commit()
-            flash("Two-factor sign-in is on.", "success")
-            return redirect(url_for(".two_factor"))
-        if not enabling and code_ok(therapist.totp_secret, form.code.data):
-            therapist.totp_secret = None
-            record_event("therapist.2fa_off", actor=therapist, record=therapist)
-            db_session().commit()
-            flash("Two-factor sign-in is off.", "success")
-            return redirect(url_for(".two_factor"))
-        form.code.errors.append("That code is not right. Codes change every 30 seconds.")
+        if not enabled and action == "enable":
+            step = accepted_step(secret, form.code.data)
+            if secret and step is not None:
+                therapist.totp_secret = secret
+                therapist.totp_last_step = step  # the code that turned it on is spent
+                codes = issue_recovery_codes(therapist)
+                session.pop(_ENROLLING, None)
+                record_event("therapist.2fa_on", actor=therapist, record=therapist)
+                db_session().commit()
+                return _show_recovery_codes(codes, turned_on=True)
+        elif enabled and action in ("disable", "new-codes"):
+            # The same limit as at sign-in: this form, too, would let codes be tried.
+            limiter, key = get_state().login_limiter, f"account:{therapist.email}"
+            if limiter.blocked(key):
+                form.code.errors.append("Too many tries. Please wait a few minutes.")
+                return _two_factor_page(therapist, form, secret), 429
+            factor = check_second_factor(therapist, form.code.data)
+            if factor is not None and action == "disable":
+                turn_off_second_factor(therapist)
+                record_event(
+                    "therapist.2fa_off", actor=therapist, record=therapist, detail={"with": factor}
+                )
+                db_session().commit()
+                flash("Two-factor sign-in is off.", "success")
+                return redirect(url_for(".two_factor"))
+            if factor is not None:
+                codes = issue_recovery_codes(therapist)
+                record_event(
+                    "therapist.recovery_codes_issued",
+                    actor=therapist,
+                    record=therapist,
+                    detail={"with": factor},
+                )
+                db_session().commit()
+                return _show_recovery_codes(codes, turned_on=False)
+            limiter.fail(key)
+        form.code.errors.append(_CODE_NOT_RIGHT)
+    return _two_factor_page(therapist, form, secret)
+
+
+def _two_factor_page(therapist: Therapist, form: Any, secret: str | None) -> str:
+    enabled = bool(therapist.totp_secret_sealed)
     return render_template(
         "reconnect_clinic/two_factor.html",
         form=form,
-        enabled=bool(therapist.totp_secret_sealed),
-        secret=None if therapist.totp_secret_sealed else secret,
+        enabled=enabled,
+        codes_left=recovery_codes_left(therapist) if enabled else None,
+        recovery_code_count=RECOVERY_CODE_COUNT,
+        secret=None if enabled else secret,
         uri=None
-        if therapist.totp_secret_sealed or not secret
+        if enabled or not secret
         else provisioning_uri(secret, therapist.email, config("PRACTICE_NAME")),
     )
+
+
+def _show_recovery_codes(codes: list[str], *, turned_on: bool) -> Any:
+    return render_template("reconnect_clinic/recovery_codes.html", codes=codes, turned_on=turned_on)
 
 
 @bp.route("/logout", methods=["POST"])
