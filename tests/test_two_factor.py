@@ -4,12 +4,18 @@ codes, recovery codes for a lost phone, and the reset command."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pyotp
 import sqlalchemy as sa
 
-from reconnect_clinic.models import AuditEvent, RecoveryCode, Therapist
+from reconnect_clinic.models import AuditEvent, RecoveryCode, Therapist, utcnow
+from reconnect_clinic.security.second_factor import (
+    Factor,
+    check_second_factor,
+    issue_recovery_codes,
+)
 from reconnect_clinic.security.two_factor import (
     RECOVERY_CODE_COUNT,
     accepted_step,
@@ -19,26 +25,26 @@ from reconnect_clinic.security.two_factor import (
 )
 from reconnect_clinic.state import db_session
 from tests.conftest import csrf_from, login, post_form
+from tests.test_readonly import postgresql_only
 
-_CODE_IN_LIST = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
+SETTINGS = "/clinic/account/two-factor"
+_CODE_IN_LIST = re.compile(r"<li><code>([a-z2-9]{4}(?:-[a-z2-9]{4}){3})</code></li>")
 
 
-def _enable(client) -> tuple[str, list[str]]:
-    """Turn two-factor sign-in on; the secret and the recovery codes shown."""
-    page = client.get("/clinic/account/two-factor").text
+def _enable(client) -> tuple[str, list[str], str]:
+    """Turn two-factor sign-in on: the secret, the recovery codes shown, and the app code
+    that turned it on (spent)."""
+    page = client.get(SETTINGS).text
     secret = re.search(r'id="totp-secret" type="text" readonly value="([A-Z2-7]+)"', page).group(1)
-    wrong = post_form(client, "/clinic/account/two-factor", {"action": "enable", "code": "000000"})
+    wrong = post_form(client, SETTINGS, {"action": "enable", "code": "000000"})
     assert "That code is not right" in wrong.text
-    done = post_form(
-        client,
-        "/clinic/account/two-factor",
-        {"action": "enable", "code": pyotp.TOTP(secret).now()},
-    )
+    code = pyotp.TOTP(secret).now()
+    done = post_form(client, SETTINGS, {"action": "enable", "code": code})
     assert done.status_code == 200
     assert "Two-factor sign-in is on." in done.text
     codes = _CODE_IN_LIST.findall(done.text)
     assert len(codes) == RECOVERY_CODE_COUNT == len(set(codes))
-    return secret, codes
+    return secret, codes, code
 
 
 def _next_code(secret: str) -> str:
@@ -53,11 +59,22 @@ def _sign_in_with(app, email: str, code: str):
     return browser, post_form(browser, "/clinic/login/code", {"code": code})
 
 
+def _settings(client, action: str, code: str | None = None, **kwargs):
+    """Send one of the settings page's forms (each has fields of its own, named after
+    its action), as a browser would."""
+    page = client.get(SETTINGS).text
+    token = re.search(rf'name="{action}-csrf_token" type="hidden" value="([^"]+)"', page)
+    data = {f"{action}-csrf_token": token.group(1), "action": action}
+    if code is not None:
+        data[f"{action}-code"] = code
+    return client.post(SETTINGS, data=data, **kwargs)
+
+
 def test_turn_on_then_sign_in_with_a_code(app, make):
     me = make.therapist()
     first = app.test_client()
     login(first, me.email)
-    secret, _ = _enable(first)
+    secret, _, _ = _enable(first)
     db_session().expire_all()
     stored = db_session().get(Therapist, me.id)
     assert stored.totp_secret == secret
@@ -69,6 +86,9 @@ def test_turn_on_then_sign_in_with_a_code(app, make):
     assert browser.get("/clinic/").status_code == 302  # not signed in yet
     bad = post_form(browser, "/clinic/login/code", {"code": "123456"})
     assert "That code is not right" in bad.text
+    # Digits of another script are not a code, and not an error either.
+    arabic = post_form(browser, "/clinic/login/code", {"code": "١٢٣٤٥٦"})
+    assert arabic.status_code == 200 and "That code is not right" in arabic.text
     good = post_form(browser, "/clinic/login/code", {"code": _next_code(secret)})
     assert good.status_code == 302
     assert browser.get("/clinic/").status_code == 200
@@ -78,9 +98,8 @@ def test_an_app_code_works_once(app, make):
     me = make.therapist()
     client = app.test_client()
     login(client, me.email)
-    secret, _ = _enable(client)
-    # The code that turned it on is spent already.
-    _, again = _sign_in_with(app, me.email, pyotp.TOTP(secret).now())
+    secret, _, spent = _enable(client)
+    _, again = _sign_in_with(app, me.email, spent)  # the code that turned it on
     assert again.status_code == 200 and "That code is not right" in again.text
     code = _next_code(secret)
     first, signed_in = _sign_in_with(app, me.email, code)
@@ -91,22 +110,23 @@ def test_an_app_code_works_once(app, make):
     assert second.get("/clinic/").status_code == 302
 
 
-def test_a_recovery_code_signs_in_once_and_is_stored_only_as_a_hash(app, make):
+def test_a_recovery_code_signs_in_once_and_is_stored_only_as_a_salted_hash(app, make):
     me = make.therapist()
     client = app.test_client()
     login(client, me.email)
-    _, codes = _enable(client)
-    stored = db_session().scalars(sa.select(RecoveryCode.code_hash)).all()
-    assert len(stored) == RECOVERY_CODE_COUNT
-    assert not {code.replace("-", "") for code in codes} & set(stored)
+    _, codes, _ = _enable(client)
+    stored = set(db_session().scalars(sa.select(RecoveryCode.code_hash)))
+    assert stored == {recovery_code_hash(me.id, code) for code in codes}
+    assert recovery_code_hash(me.id, codes[0]) != recovery_code_hash(make.therapist().id, codes[0])
 
-    # Typed as a person copies it from paper: capitals and a space for the dash.
+    # Typed as a person copies it from paper: capitals and spaces for the dashes.
     typed = codes[3].upper().replace("-", " ")
     browser, signed_in = _sign_in_with(app, me.email, typed)
     assert signed_in.status_code == 302
-    home = browser.get("/clinic/", follow_redirects=True)
-    assert home.status_code == 200
-    assert "You signed in with a recovery code; 9 codes left." in home.text
+    assert signed_in.headers["Location"].endswith(SETTINGS)
+    page = browser.get(SETTINGS)
+    assert page.status_code == 200
+    assert "You signed in with a recovery code. 9 codes left." in page.text
     events = db_session().scalars(
         sa.select(AuditEvent.action).where(AuditEvent.action == "therapist.recovery_code_used")
     )
@@ -114,24 +134,36 @@ def test_a_recovery_code_signs_in_once_and_is_stored_only_as_a_hash(app, make):
 
     _, again = _sign_in_with(app, me.email, codes[3])
     assert again.status_code == 200 and "That code is not right" in again.text
-    _, made_up = _sign_in_with(app, me.email, "abcde-fghjk")
+    _, made_up = _sign_in_with(app, me.email, "abcd-efgh-jkmn-pqrs")
     assert made_up.status_code == 200 and "That code is not right" in made_up.text
+
+
+def test_the_settings_forms_each_send_their_own_action_and_code(app, make):
+    """Enter in a code field submits the form it is in: each action is a form of its own."""
+    me = make.therapist()
+    client = app.test_client()
+    login(client, me.email)
+    _enable(client)
+    page = client.get(SETTINGS).text
+    forms = [f for f in re.findall(r"<form\b.*?</form>", page, flags=re.S) if 'name="action"' in f]
+    actions = []
+    for form in forms:
+        (action,) = re.findall(r'name="action" value="([^"]+)"', form)
+        assert re.findall(r'<input[^>]*name="([^"]*code)"', form) == [f"{action}-code"]
+        actions.append(action)
+    assert sorted(actions) == ["disable", "new-codes"]
 
 
 def test_new_recovery_codes_replace_the_old_ones(app, make):
     me = make.therapist()
     client = app.test_client()
     login(client, me.email)
-    secret, old = _enable(client)
-    assert (
-        f"Recovery codes left: <strong>{RECOVERY_CODE_COUNT}</strong>"
-        in client.get("/clinic/account/two-factor").text
-    )
-    made = post_form(
-        client,
-        "/clinic/account/two-factor",
-        {"action": "new-codes", "code": _next_code(secret)},
-    )
+    secret, old, _ = _enable(client)
+    page = client.get(SETTINGS).text
+    assert f"Recovery codes left: <strong>{RECOVERY_CODE_COUNT}</strong>" in page
+    wrong = _settings(client, "new-codes", "123456")
+    assert "That code is not right" in wrong.text and not _CODE_IN_LIST.findall(wrong.text)
+    made = _settings(client, "new-codes", _next_code(secret))
     new = _CODE_IN_LIST.findall(made.text)
     assert len(new) == RECOVERY_CODE_COUNT and not set(new) & set(old)
     assert "The codes you had before no longer work." in made.text
@@ -141,24 +173,66 @@ def test_new_recovery_codes_replace_the_old_ones(app, make):
     assert accepted.status_code == 302
 
 
-def test_a_lost_phone_turn_off_with_a_recovery_code(app, make):
+def test_a_lost_phone_sign_in_with_a_recovery_code_then_turn_it_off(app, make):
     me = make.therapist()
     client = app.test_client()
     login(client, me.email)
-    _, codes = _enable(client)
+    _, codes, _ = _enable(client)
     browser, _ = _sign_in_with(app, me.email, codes[0])
-    off = post_form(
-        browser,
-        "/clinic/account/two-factor",
-        {"action": "disable", "code": codes[1]},
-        follow_redirects=True,
-    )
+    # Just after signing in with a recovery code, no other code is asked for.
+    page = browser.get(SETTINGS).text
+    assert 'name="disable-code"' not in page and 'name="new-codes-code"' not in page
+    off = _settings(browser, "disable", follow_redirects=True)
     assert "Two-factor sign-in is off." in off.text
     db_session().expire_all()
     assert db_session().get(Therapist, me.id).totp_secret_sealed is None
     assert db_session().scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
+    event = (
+        db_session()
+        .scalars(sa.select(AuditEvent).where(AuditEvent.action == "therapist.2fa_off"))
+        .one()
+    )
+    assert event.detail == {"with": "recovery_code_sign_in"}
     # Password only from now on, until it is turned on again with the new phone.
     assert login(app.test_client(), me.email).headers["Location"].endswith("/clinic/")
+
+
+def test_the_last_recovery_code_says_so_and_an_app_sign_in_without_codes_warns(app, make):
+    me = make.therapist()
+    client = app.test_client()
+    login(client, me.email)
+    secret, codes, _ = _enable(client)
+    db_session().execute(
+        sa.update(RecoveryCode)
+        .where(RecoveryCode.code_hash != recovery_code_hash(me.id, codes[-1]))
+        .values(used_at=utcnow())
+    )
+    db_session().commit()
+    browser, _ = _sign_in_with(app, me.email, codes[-1])
+    page = browser.get(SETTINGS).text
+    assert "That was your last recovery code." in page
+    assert "Recovery codes left: <strong>0</strong>" in page and "Make new ones now." in page
+
+    other, _ = _sign_in_with(app, me.email, _next_code(secret))
+    home = other.get("/clinic/").text
+    assert "You have no recovery codes left" in home
+
+
+def test_turning_off_after_the_grace_needs_a_code_again(app, make, monkeypatch):
+    from reconnect_clinic.security import views
+
+    me = make.therapist()
+    client = app.test_client()
+    login(client, me.email)
+    _, codes, _ = _enable(client)
+    browser, _ = _sign_in_with(app, me.email, codes[0])
+    monkeypatch.setattr(views, "RECOVERED_GRACE_SECONDS", -1)
+    page = browser.get(SETTINGS).text
+    assert 'name="disable-code"' in page
+    refused = _settings(browser, "disable")
+    assert refused.status_code == 200 and "Please enter the 6-digit code" in refused.text
+    db_session().expire_all()
+    assert db_session().get(Therapist, me.id).totp_secret_sealed is not None
 
 
 def test_wrong_codes_on_the_settings_page_count_towards_the_limit(app, make):
@@ -166,13 +240,45 @@ def test_wrong_codes_on_the_settings_page_count_towards_the_limit(app, make):
     client = app.test_client()
     login(client, me.email)
     _enable(client)
-    statuses = [
-        post_form(
-            client, "/clinic/account/two-factor", {"action": "disable", "code": "999999"}
-        ).status_code
-        for _ in range(12)
-    ]
+    statuses = [_settings(client, "disable", "999999").status_code for _ in range(12)]
     assert statuses[0] == 200 and statuses[-1] == 429
+
+
+@postgresql_only
+def test_one_code_sent_twice_at_the_same_moment_signs_in_once(app, make):
+    """Each request reads the therapist before either writes: the database's own check
+    (a later step only; a code still unused) lets exactly one through."""
+    me = make.therapist()
+    secret = pyotp.random_base32()
+    me.totp_secret = secret
+    db_session().commit()
+    recovery = issue_recovery_codes(db_session().get(Therapist, me.id))[0]
+    db_session().commit()
+    assert _at_once(app, me.id, pyotp.TOTP(secret).now()) == [Factor.APP_CODE]
+    assert _at_once(app, me.id, recovery) == [Factor.RECOVERY_CODE]
+
+
+def _at_once(app, therapist_id, code: str, requests: int = 4) -> list[Factor]:
+    """Check ``code`` in ``requests`` threads, each with its own transaction, all having
+    read the therapist before any checks; the factors accepted."""
+    barrier = threading.Barrier(requests, timeout=30)
+    results: list[Factor | None] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            therapist = db_session().get(Therapist, therapist_id)
+            barrier.wait()
+            results.append(check_second_factor(therapist, code))
+            db_session().commit()
+            db_session().remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == requests, results
+    return [factor for factor in results if factor is not None]
 
 
 def test_reset_two_factor_command_turns_it_off(app, make, cli):
@@ -202,13 +308,12 @@ def test_recovery_codes_are_random_and_read_back_as_typed():
     codes = new_recovery_codes()
     assert len(set(codes)) == len(codes) == RECOVERY_CODE_COUNT
     for code in codes:
-        assert re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", code)
+        assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", code)
         assert not set(code) & set("ilo01")
         letters = code.replace("-", "")
         assert normalise_recovery_code(code.upper()) == letters
         assert normalise_recovery_code(" ".join(letters)) == letters
-        assert recovery_code_hash(code) == recovery_code_hash(code.upper().replace("-", " "))
-    for wrong in ("", "abcde-fghj", "abcde-fghjkm", "abcde-fghj1", "123456", None):
+    for wrong in ("", "abcd-efgh-jkmn-pqr", "abcd-efgh-jkmn-pqrst", "abcd-efgh-jkmn-pqr1", None):
         assert normalise_recovery_code(wrong) is None
 
 
@@ -224,6 +329,7 @@ def test_accepted_step_takes_one_step_either_side_and_only_after_the_last():
     assert accepted_step(secret, totp.at(now), now=now, after=step) is None
     assert accepted_step(secret, totp.at(now + 30), now=now, after=step) == step + 1
     assert accepted_step(secret, "12 34 5", now=now) is None
+    assert accepted_step(secret, "١٢٣٤٥٦", now=now) is None
     assert accepted_step(None, totp.at(now), now=now) is None
 
 
@@ -231,14 +337,11 @@ def test_turning_off_needs_a_current_code(app, make):
     me = make.therapist()
     client = app.test_client()
     login(client, me.email)
-    secret, _ = _enable(client)
-    refused = post_form(client, "/clinic/account/two-factor", {"action": "disable", "code": "1"})
+    secret, _, _ = _enable(client)
+    refused = _settings(client, "disable", "1")
     assert "That code is not right" in refused.text
-    post_form(
-        client,
-        "/clinic/account/two-factor",
-        {"action": "disable", "code": _next_code(secret)},
-    )
+    off = _settings(client, "disable", _next_code(secret), follow_redirects=True)
+    assert "Two-factor sign-in is off." in off.text
     db_session().expire_all()
     assert db_session().scalar(sa.select(Therapist.totp_secret_sealed)) is None
 

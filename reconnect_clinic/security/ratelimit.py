@@ -34,5 +34,15 @@ class FailureLimiter:
     def fail(self, key: str) -> None:
         self.limiter.hit(self.item, self.namespace, key)
 
+    def attempt(self, key: str) -> bool:
+        """Count a try before it is checked; False if ``key`` is over its limit. Counting
+        first means that many tries sent at the same moment cannot all pass a check made
+        before any of them failed (for guesses at a 6-digit code, that matters)."""
+        return self.limiter.hit(self.item, self.namespace, key)
+
+    def succeeded(self, key: str) -> None:
+        """Forget ``key``'s count: the try that was counted ahead turned out right."""
+        self.limiter.clear(self.item, self.namespace, key)
+
     def reset(self) -> None:
         self.limiter.storage.reset()

@@ -50,7 +50,7 @@ def check_second_factor(therapist: Therapist, text: str | None) -> Factor | None
         sa.update(RecoveryCode)
         .where(
             RecoveryCode.therapist_id == therapist.id,
-            RecoveryCode.code_hash == _hash(text or ""),
+            RecoveryCode.code_hash == _hash(therapist.id, text or ""),
             RecoveryCode.used_at.is_(None),
         )
         .values(used_at=utcnow(), updated_at=utcnow())
@@ -65,7 +65,8 @@ def issue_recovery_codes(therapist: Therapist) -> list[str]:
     db_session().execute(sa.delete(RecoveryCode).where(RecoveryCode.therapist_id == therapist.id))
     codes = new_recovery_codes()
     db_session().add_all(
-        RecoveryCode(therapist_id=therapist.id, code_hash=_hash(code)) for code in codes
+        RecoveryCode(therapist_id=therapist.id, code_hash=_hash(therapist.id, code))
+        for code in codes
     )
     db_session().flush()
     return codes

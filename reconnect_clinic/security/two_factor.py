@@ -9,17 +9,20 @@ import hashlib
 import hmac
 import secrets
 import time
+import uuid
 
 import pyotp
 
 ISSUER = "Reconnect Clinic"
 #: Recovery codes issued at a time; issuing new ones replaces every earlier one.
 RECOVERY_CODE_COUNT = 10
-# No look-alikes (i, l, o, 0, 1): the codes are copied by hand from paper. Ten of these 31
-# characters are about 50 bits, which no one guesses behind the login limiter, so a
-# plain SHA-256 is enough to store them (as for the partners' link tokens).
+# No look-alikes (i, l, o, 0, 1): the codes are copied by hand from paper. Sixteen of
+# these 31 characters are about 79 bits: beyond guessing online, and beyond a brute
+# force of a stolen database's hashes too, so a fast hash (SHA-256, salted with the
+# therapist's id so that no one pass serves every account) is enough to store them.
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-_RECOVERY_LENGTH = 10
+_RECOVERY_LENGTH = 16
+_RECOVERY_GROUP = 4
 
 
 def new_secret() -> str:
@@ -42,7 +45,8 @@ def accepted_step(
     if not secret or not code:
         return None
     code = code.replace(" ", "").strip()
-    if not code.isdigit() or len(code) != 6:
+    # isascii: str.isdigit() is true of other scripts' digits too ("١٢٣٤٥٦").
+    if not (code.isascii() and code.isdigit()) or len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)
     current = int(time.time() if now is None else now) // totp.interval
@@ -60,11 +64,12 @@ def code_ok(secret: str | None, code: str | None) -> bool:
 
 
 def new_recovery_codes(count: int = RECOVERY_CODE_COUNT) -> list[str]:
-    """Fresh random recovery codes, shown as ``abcde-fghjk``."""
+    """Fresh random recovery codes, shown as ``abcd-efgh-jkmn-pqrs``."""
     codes = []
     for _ in range(count):
         letters = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
-        codes.append(f"{letters[:5]}-{letters[5:]}")
+        groups = [letters[i : i + _RECOVERY_GROUP] for i in range(0, len(letters), _RECOVERY_GROUP)]
+        codes.append("-".join(groups))
     return codes
 
 
@@ -79,9 +84,10 @@ def normalise_recovery_code(text: str | None) -> str | None:
     return letters
 
 
-def recovery_code_hash(code: str) -> str:
-    """What is stored of a recovery code: the SHA-256 of its normalised letters."""
+def recovery_code_hash(therapist_id: uuid.UUID, code: str) -> str:
+    """What is stored of a therapist's recovery code: the SHA-256 of their id and the
+    code's normalised letters."""
     letters = normalise_recovery_code(code)
     if letters is None:
         raise ValueError("not a recovery code")
-    return hashlib.sha256(letters.encode("ascii")).hexdigest()
+    return hashlib.sha256(f"{therapist_id}:{letters}".encode("ascii")).hexdigest()

@@ -30,6 +30,7 @@ _PENDING = "reconnect_clinic_login_pending"
 _ENROLLING = "reconnect_clinic_totp_enrolling"
 _LOGIN_AT = "reconnect_clinic_login_at"
 _SEEN_AT = "reconnect_clinic_seen_at"
+_RECOVERED_AT = "reconnect_clinic_recovered_at"
 SEEN_AT_STEP = 30  # seconds
 
 
@@ -152,26 +153,37 @@ def login_code() -> Any:
     if form.validate_on_submit():
         limiter = get_state().login_limiter
         key = f"account:{therapist.email}"
-        if limiter.blocked(key):
+        if not limiter.attempt(key):
             form.code.errors.append("Too many tries. Please wait a few minutes.")
             return render_template("reconnect_clinic/login_code.html", form=form), 429
         factor = check_second_factor(therapist, form.code.data)
         if factor is not None:
-            left = None
-            if factor is Factor.RECOVERY_CODE:
-                left = recovery_codes_left(therapist)
-                record_event(
-                    "therapist.recovery_code_used",
-                    actor=therapist,
-                    record=therapist,
-                    detail={"left": left},
-                )
-            target = pending.get("next") or url_for(".dashboard")
+            limiter.succeeded(key)
+        if factor is Factor.RECOVERY_CODE:
+            left = recovery_codes_left(therapist)
+            record_event(
+                "therapist.recovery_code_used",
+                actor=therapist,
+                record=therapist,
+                detail={"left": left},
+            )
             _complete_login(therapist)  # commits
-            if left is not None:
-                flash(_recovery_code_used_message(left), "info" if left > 2 else "error")
+            # The phone may be lost: the settings page lets them act on it without
+            # another code for a few minutes (see two_factor).
+            session[_RECOVERED_AT] = time.time()
+            flash(_recovery_code_used_message(left), "info" if left > 2 else "error")
+            return redirect(url_for(".two_factor"))
+        if factor is Factor.APP_CODE:
+            target = pending.get("next") or url_for(".dashboard")
+            left = recovery_codes_left(therapist)
+            _complete_login(therapist)  # commits
+            if left == 0:
+                flash(
+                    "You have no recovery codes left: without your phone you could not sign "
+                    "in. Make new ones under Two-factor sign-in.",
+                    "error",
+                )
             return redirect(safe_next(target) or url_for(".dashboard"))
-        limiter.fail(key)
         record_event(
             "therapist.login_failed", actor=None, record=therapist, detail={"step": "code"}
         )
@@ -184,89 +196,122 @@ _CODE_NOT_RIGHT = (
     "That code is not right. Codes change every 30 seconds, each works once, and a "
     "recovery code works once."
 )
+#: After a sign-in with a recovery code, how long the two-factor settings may be changed
+#: without another code (a therapist whose phone is lost has none to give).
+RECOVERED_GRACE_SECONDS = 600
 
 
 def _recovery_code_used_message(left: int) -> str:
-    if left == 0:
-        return (
-            "You signed in with your last recovery code. Make new ones now, under "
-            "Two-factor sign-in, or turn two-factor sign-in off and on again with a new phone."
-        )
     plural = "code" if left == 1 else "codes"
+    counted = "That was your last recovery code." if left == 0 else f"{left} {plural} left."
     return (
-        f"You signed in with a recovery code; {left} {plural} left. If your phone is lost, "
-        "turn two-factor sign-in off and on again with the new one, under Two-factor sign-in."
+        f"You signed in with a recovery code. {counted} If your phone is lost, turn "
+        "two-factor sign-in off here and on again with the new phone; otherwise make new "
+        "recovery codes. For the next 10 minutes, neither needs another code."
     )
+
+
+def _recovered_recently() -> bool:
+    at = session.get(_RECOVERED_AT)
+    return isinstance(at, float | int) and 0 <= time.time() - at <= RECOVERED_GRACE_SECONDS
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @therapist_required
 def two_factor() -> Any:
     """Turn the second factor on (scan, then confirm with a code), make new recovery
-    codes, or turn it off. Recovery codes are shown once, on the page that makes them."""
+    codes, or turn it off. Recovery codes are shown once, on the page that makes them.
+
+    Making new codes and turning it off each need a current code from the app or a
+    recovery code, except just after a sign-in with a recovery code (which proved the
+    second factor a moment ago, and whose user may have no phone)."""
     if not get_state().standalone_auth:
         abort(404)
     therapist = current_therapist()
     assert therapist is not None  # noqa: S101 - guarded by therapist_required
-    enabled = bool(therapist.totp_secret_sealed)
-    action = request.form.get("action", "enable" if not enabled else "")
-    secret = session.get(_ENROLLING)
-    if not enabled and not secret:
-        secret = session[_ENROLLING] = new_secret()
-    form = CodeForm() if not enabled else SecondFactorForm()
-    if form.validate_on_submit():
-        if not enabled and action == "enable":
-            step = accepted_step(secret, form.code.data)
-            if secret and step is not None:
-                therapist.totp_secret = secret
-                therapist.totp_last_step = step  # the code that turned it on is spent
-                codes = issue_recovery_codes(therapist)
-                session.pop(_ENROLLING, None)
-                record_event("therapist.2fa_on", actor=therapist, record=therapist)
-                db_session().commit()
-                return _show_recovery_codes(codes, turned_on=True)
-        elif enabled and action in ("disable", "new-codes"):
+    if not therapist.totp_secret_sealed:
+        return _enrol(therapist)
+    action = request.form.get("action") if request.method == "POST" else None
+    recovered = _recovered_recently()
+    # One form per action, each with its own fields (named after the action): Enter in
+    # a field submits only the form it is in.
+    forms = {
+        name: (PostOnlyForm if recovered else SecondFactorForm)(prefix=name)
+        for name in _SETTINGS_ACTIONS
+    }
+    form = forms.get(action or "")
+    if form is not None and form.validate_on_submit():
+        limiter, key = get_state().login_limiter, f"account:{therapist.email}"
+        if recovered:
+            factor: str | None = "recovery_code_sign_in"
+            session.pop(_RECOVERED_AT, None)
+        elif not limiter.attempt(key):
             # The same limit as at sign-in: this form, too, would let codes be tried.
-            limiter, key = get_state().login_limiter, f"account:{therapist.email}"
-            if limiter.blocked(key):
-                form.code.errors.append("Too many tries. Please wait a few minutes.")
-                return _two_factor_page(therapist, form, secret), 429
+            form.code.errors.append("Too many tries. Please wait a few minutes.")
+            return _two_factor_page(therapist, forms), 429
+        else:
             factor = check_second_factor(therapist, form.code.data)
-            if factor is not None and action == "disable":
-                turn_off_second_factor(therapist)
-                record_event(
-                    "therapist.2fa_off", actor=therapist, record=therapist, detail={"with": factor}
-                )
-                db_session().commit()
-                flash("Two-factor sign-in is off.", "success")
-                return redirect(url_for(".two_factor"))
             if factor is not None:
-                codes = issue_recovery_codes(therapist)
-                record_event(
-                    "therapist.recovery_codes_issued",
-                    actor=therapist,
-                    record=therapist,
-                    detail={"with": factor},
-                )
-                db_session().commit()
-                return _show_recovery_codes(codes, turned_on=False)
-            limiter.fail(key)
+                limiter.succeeded(key)
+        if factor is not None and action == "disable":
+            turn_off_second_factor(therapist)
+            record_event(
+                "therapist.2fa_off", actor=therapist, record=therapist, detail={"with": factor}
+            )
+            db_session().commit()
+            flash("Two-factor sign-in is off.", "success")
+            return redirect(url_for(".two_factor"))
+        if factor is not None:
+            codes = issue_recovery_codes(therapist)
+            record_event(
+                "therapist.recovery_codes_issued",
+                actor=therapist,
+                record=therapist,
+                detail={"with": factor},
+            )
+            db_session().commit()
+            return _show_recovery_codes(codes, turned_on=False)
         form.code.errors.append(_CODE_NOT_RIGHT)
-    return _two_factor_page(therapist, form, secret)
+    return _two_factor_page(therapist, forms)
 
 
-def _two_factor_page(therapist: Therapist, form: Any, secret: str | None) -> str:
-    enabled = bool(therapist.totp_secret_sealed)
+_SETTINGS_ACTIONS = ("new-codes", "disable")
+
+
+def _enrol(therapist: Therapist) -> Any:
+    """Turning the second factor on: the key to scan, then a code to prove it works."""
+    secret = session.get(_ENROLLING)
+    if not secret:
+        secret = session[_ENROLLING] = new_secret()
+    form = CodeForm()
+    if form.validate_on_submit():
+        step = accepted_step(secret, form.code.data)
+        if step is not None:
+            therapist.totp_secret = secret
+            therapist.totp_last_step = step  # the code that turned it on is spent
+            codes = issue_recovery_codes(therapist)
+            session.pop(_ENROLLING, None)
+            record_event("therapist.2fa_on", actor=therapist, record=therapist)
+            db_session().commit()
+            return _show_recovery_codes(codes, turned_on=True)
+        form.code.errors.append(_CODE_NOT_RIGHT)
     return render_template(
         "reconnect_clinic/two_factor.html",
         form=form,
-        enabled=enabled,
-        codes_left=recovery_codes_left(therapist) if enabled else None,
+        enabled=False,
+        secret=secret,
+        uri=provisioning_uri(secret, therapist.email, config("PRACTICE_NAME")),
+    )
+
+
+def _two_factor_page(therapist: Therapist, forms: dict[str, Any]) -> str:
+    return render_template(
+        "reconnect_clinic/two_factor.html",
+        enabled=True,
+        forms=forms,
+        recovered=_recovered_recently(),
+        codes_left=recovery_codes_left(therapist),
         recovery_code_count=RECOVERY_CODE_COUNT,
-        secret=None if enabled else secret,
-        uri=None
-        if enabled or not secret
-        else provisioning_uri(secret, therapist.email, config("PRACTICE_NAME")),
     )
 
 
