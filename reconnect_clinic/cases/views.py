@@ -226,7 +226,7 @@ def couple_export(couple_id: uuid.UUID) -> Any:
     pdfs = {
         "progress-report.pdf": service.progress_report_pdf(couple, progress),
         "intake-summary.pdf": service.html_to_pdf(
-            service.intake_summary_html(couple, progress.intake)
+            service.intake_summary_html(couple, progress.intake, printable=True)
         ),
     }
     for therapy_session in service.couple_sessions(couple):

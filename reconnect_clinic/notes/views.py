@@ -354,7 +354,7 @@ def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
     intake = service.load_progress_report(couple, _today()).intake
-    html = service.intake_summary_html(couple, intake)
+    html = service.intake_summary_html(couple, intake, printable=pdf)
     record_event(
         "report.print" if pdf else "report.view",
         actor=therapist,

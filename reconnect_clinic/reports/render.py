@@ -15,7 +15,8 @@ What every PDF gets
       1.1, subset to Latin with its extensions, Greek, Cyrillic, punctuation and common
       symbols: see the README there): the font configuration contains no system font
       at all, so any ``font-family`` prints in Inter and the PDF looks the same on every
-      machine. Characters outside the fonts (emoji, CJK) print as an empty box.
+      machine. Characters outside the fonts (emoji, CJK) print as an empty box; report
+      previews name them (``reports/glyphs.py``).
     - PDF/A-3b, deterministic: the same HTML gives the same bytes. The PDF's identifier is
       derived from the HTML; its dates come only from the template, so set them there:
       ``<meta name="dcterms.created" content="2024-05-02T10:15:00Z">`` (and

@@ -43,6 +43,7 @@ from .assembly import (
     measure_chart,
 )
 from .charts import ChartSpec, line_chart_jpeg, line_chart_svg
+from .glyphs import unprintable_in_html
 from .render import ASSET_SCHEME, html_to_pdf
 
 SESSION_REPORT = "session"
@@ -110,6 +111,10 @@ def _report(template: str, *, printable: bool, **context: Any) -> PrintableRepor
     # Templates draw a chart with {{ chart(spec) }}: SVG in the browser, JPEG in the PDF.
     charts = ImageCharts() if printable else None
     html = render_template(template, chart=charts or svg_chart, **context)
+    if not printable and (unprintable := unprintable_in_html(html)):
+        # Rare (a name in a script the report fonts lack): drawn again, with a warning
+        # in the letterhead that the PDF will show those characters as empty boxes.
+        html = render_template(template, chart=svg_chart, unprintable=unprintable, **context)
     return PrintableReport(html, charts.images if charts else {})
 
 
@@ -293,10 +298,14 @@ def progress_report_pdf(couple: Couple, report: ProgressReport) -> bytes:
     ).pdf()
 
 
-def intake_summary_html(couple: Couple, intake: CoupleIntake) -> str:
-    return render_template(
-        "reconnect_clinic/reports/intake_summary.html", couple=couple, intake=intake
-    )
+def intake_summary_html(couple: Couple, intake: CoupleIntake, *, printable: bool = False) -> str:
+    """The intake summary: the preview page, or (``printable``) the HTML of its PDF."""
+    return _report(
+        "reconnect_clinic/reports/intake_summary.html",
+        printable=printable,
+        couple=couple,
+        intake=intake,
+    ).html
 
 
 def signed_notes_since(since: date) -> list[TherapySession]:
