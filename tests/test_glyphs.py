@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reconnect_clinic.reports import service
 from reconnect_clinic.reports.glyphs import unprintable_characters, unprintable_in_html
-from tests.conftest import login
+from tests.conftest import login, post_form
 
 WARNING = "The PDF of this report cannot print"
 
@@ -67,3 +67,18 @@ def test_a_report_in_covered_scripts_has_no_warning(client, make):
     page = client.get(f"/clinic/couples/{couple.id}/progress-report")
     assert page.status_code == 200 and "Αλέξανδρος" in page.text
     assert WARNING not in page.text
+
+
+def test_the_note_page_warns_beside_the_sign_button(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner, a="Ada", b="Noor")
+    therapy = make.therapy_session(owner, couple)
+    login(client, owner.email)
+    url = f"/clinic/couples/{couple.id}/sessions/{therapy.id}"
+    assert "cannot print" not in client.get(url).text
+    note = {"section_data": "Noor said: نحن بخير", "risk_level": "none", "action": "save"}
+    page = post_form(client, url, note)
+    assert page.status_code == 302
+    text = client.get(url).text
+    assert "The report's PDF cannot print 6 characters" in text
+    assert text.index("cannot print") < text.index('value="sign"')

@@ -14,6 +14,7 @@ from ..blueprint import bp, signed_in_therapist, therapist_required
 from ..homework.views import couple_assignments
 from ..models import Couple, TherapySession
 from ..reports import service
+from ..reports.glyphs import unprintable_characters
 from ..security.access import couple_or_404
 from ..security.audit import record_event
 from ..state import config, db_session, get_state
@@ -209,7 +210,17 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         templates=service.templates(),
         conflict=conflict,
         session_form=_session_form(therapy_session),
+        unprintable=_unprintable_in_note(couple, form, template),
     )
+
+
+def _unprintable_in_note(couple: Couple, form: Any, template: NoteTemplate) -> tuple[str, ...]:
+    """Characters of the names and the note that its report's PDF will print as empty
+    boxes: said beside the Sign button, since signing stores that PDF for good."""
+    texts = [couple.label, *(partner.full_name for partner in couple.partners)]
+    texts += [form[f"section_{section.key}"].data or "" for section in template.sections]
+    texts.append(form.risk_notes.data or "")
+    return unprintable_characters(" ".join(texts))
 
 
 def _store_report_after_signing(couple: Couple, therapy_session: TherapySession) -> None:
