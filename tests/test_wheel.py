@@ -42,6 +42,9 @@ REQUIRED_IN_WHEEL = [
     "reconnect_clinic/security/data/common_passwords.txt",
     "reconnect_clinic/reports/assets/fonts/Inter-Regular.otf",
     "reconnect_clinic/reports/assets/fonts/OFL.txt",
+    "reconnect_clinic/reports/assets/fonts/NotoSansArabic-Regular.ttf",
+    "reconnect_clinic/reports/assets/fonts/NotoSansCJKsc-Regular.otf",
+    "reconnect_clinic/reports/assets/fonts/OFL-Noto.txt",
     "reconnect_clinic/migrations/versions/0004_notes.py",
 ]
 

@@ -8,6 +8,7 @@ prints like the text around it.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -17,6 +18,16 @@ from importlib.resources import as_file, files
 from typing import Any
 
 _lock = threading.Lock()  # Matplotlib's global state is not thread-safe
+
+CHART_FONT_FILES = (
+    "Inter-Regular.otf",
+    "Inter-Bold.otf",
+    "NotoSansArabic-Regular.ttf",
+    "NotoSansArabic-Bold.ttf",
+    "NotoSansHebrew-Regular.ttf",
+    "NotoSansHebrew-Bold.ttf",
+    "NotoSansCJKsc-Regular.otf",
+)
 
 PALETTE = {"a": "#1f5f6b", "b": "#b0571f"}
 MARKERS = {"a": "o", "b": "s"}
@@ -36,8 +47,11 @@ def _matplotlib() -> object:
     matplotlib.use("svg", force=True)
     from matplotlib import font_manager
 
+    # The CJK fallback has no bold: bold text in it is drawn in its regular weight, as
+    # intended, and Matplotlib's warning about that on every chart is noise.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     fonts = files("reconnect_clinic.reports") / "assets" / "fonts"
-    for name in ("Inter-Regular.otf", "Inter-Bold.otf"):
+    for name in CHART_FONT_FILES:
         with as_file(fonts / name) as path:
             font_manager.fontManager.addfont(str(path))
     matplotlib.rcParams.update(
@@ -46,7 +60,9 @@ def _matplotlib() -> object:
             "svg.fonttype": "none",
             # Names are text, never math: a "$" in a partner's name must print as typed.
             "text.parse_math": False,
-            "font.family": "Inter",
+            # Inter first; a partner's name in another script falls back, glyph by
+            # glyph, to the packaged Noto fonts (as in the PDF's text).
+            "font.family": ["Inter", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans CJK SC"],
             "font.size": 8,
             "axes.spines.top": False,
             "axes.spines.right": False,

@@ -1,8 +1,9 @@
 """Which characters of a report its PDF cannot print.
 
-The PDFs are set only in the fonts shipped in the package (Latin with its accents,
-Greek, Cyrillic, punctuation and common symbols; see assets/fonts/README.txt), so that
-they look the same on every machine. Anything else (Chinese, Arabic, Hebrew, emoji...)
+The PDFs are set only in the fonts shipped in the package (Inter for Latin with its
+accents, Greek, Cyrillic, punctuation and common symbols; Noto Sans for Arabic, Hebrew
+and common Chinese, Japanese and Korean; see assets/fonts/README.txt), so that they
+look the same on every machine. Anything else (emoji, rarer scripts and characters)
 prints as an empty box. A record must not lose a client's name without anyone knowing:
 previews say which characters will not print, before a note is signed and its report
 stored. Reading the fonts' character maps needs fontTools (installed with WeasyPrint),
@@ -25,19 +26,24 @@ _NOT_PRINTED = frozenset({"head", "title", "style", "script", "template"})
 
 @cache
 def printable_code_points() -> frozenset[int]:
-    """The code points every packaged report font (regular, bold, italic) can draw."""
+    """The code points the packaged report fonts can draw: Inter's in every style
+    (regular, bold, italic), and the fallback fonts' for the scripts Inter lacks."""
     from fontTools.ttLib import TTFont
 
     from .render import PACKAGED_ASSETS, resolve_asset
 
-    covered: frozenset[int] | None = None
+    inter: frozenset[int] | None = None
+    fallback: set[int] = set()
     for name in PACKAGED_ASSETS:
         if not name.startswith("fonts/"):
             continue
         data, _ = resolve_asset(f"clinic-asset:{name}", logo=None)
         cmap = frozenset(TTFont(BytesIO(data), lazy=True).getBestCmap())
-        covered = cmap if covered is None else covered & cmap
-    return covered or frozenset()
+        if name.startswith("fonts/Inter-"):
+            inter = cmap if inter is None else inter & cmap
+        else:
+            fallback |= cmap
+    return frozenset(inter or ()) | fallback
 
 
 def unprintable_characters(text: str) -> tuple[str, ...]:

@@ -11,12 +11,13 @@ What every PDF gets
       numbers in the footer) is applied to every document, parsed once per worker process.
       Templates need no ``<link rel="stylesheet">``; their own ``<style>`` and ``style``
       attributes override it.
-    - Text is set only in the fonts shipped in ``reports/assets/fonts`` (Inter, SIL OFL
-      1.1, subset to Latin with its extensions, Greek, Cyrillic, punctuation and common
-      symbols: see the README there): the font configuration contains no system font
+    - Text is set only in the fonts shipped in ``reports/assets/fonts`` (SIL OFL 1.1: Inter,
+      subset to Latin with its extensions, Greek, Cyrillic, punctuation and common
+      symbols; after it, Noto Sans for Arabic, Hebrew and common Chinese, Japanese and
+      Korean: see the README there): the font configuration contains no system font
       at all, so any ``font-family`` prints in Inter and the PDF looks the same on every
-      machine. Characters outside the fonts (emoji, CJK) print as an empty box; report
-      previews name them (``reports/glyphs.py``).
+      machine. Characters outside the fonts (emoji, rarer scripts) print as an empty
+      box, which PDF/A forbids; report previews name them (``reports/glyphs.py``).
     - PDF/A-3b, deterministic: the same HTML gives the same bytes. The PDF's identifier is
       derived from the HTML; its dates come only from the template, so set them there:
       ``<meta name="dcterms.created" content="2024-05-02T10:15:00Z">`` (and
@@ -151,6 +152,11 @@ PACKAGED_ASSETS: Mapping[str, str] = {
     "fonts/Inter-Regular.otf": "font/otf",
     "fonts/Inter-Bold.otf": "font/otf",
     "fonts/Inter-Italic.otf": "font/otf",
+    "fonts/NotoSansArabic-Regular.ttf": "font/ttf",
+    "fonts/NotoSansArabic-Bold.ttf": "font/ttf",
+    "fonts/NotoSansHebrew-Regular.ttf": "font/ttf",
+    "fonts/NotoSansHebrew-Bold.ttf": "font/ttf",
+    "fonts/NotoSansCJKsc-Regular.otf": "font/otf",
 }
 STYLESHEET = "report.css"
 
