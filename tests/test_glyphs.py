@@ -18,6 +18,7 @@ def test_scripts_the_report_fonts_cover_print_and_others_are_named_once_in_order
         "陈美玲 さくら 김민준 שלום مرحبا"
     )
     assert unprintable_characters(covered) == ()
+    assert unprintable_characters("葛\U000e0100 A\ufe0f") == ()  # variation selectors draw nothing
     text = "Somchai สมชาย and ส again, 😀\u200d\t\n"
     assert unprintable_characters(text) == ("ส", "ม", "ช", "า", "ย", "😀")
 

@@ -228,6 +228,23 @@ def test_any_font_family_prints_in_the_packaged_font(app: Flask) -> None:
     assert font_names(html_to_pdf(html)) == {"Inter", "Inter-Bold", "Inter-Italic"}
 
 
+def test_text_without_a_language_prints_in_inter_whatever_the_locale(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fontconfig orders fonts by the locale for text of no known language: with the CJK
+    fallback packaged, a worker under a Japanese locale would print this in it."""
+    html = "<p style='font-family: monospace'>plain</p><p><tt>typewriter</tt></p>"
+    expected = html_to_pdf(html)
+    assert font_names(expected) == {"Inter"}
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")
+    render.shutdown()  # the next workers start under this locale
+    try:
+        assert html_to_pdf(html) == expected
+    finally:
+        render.shutdown()
+
+
 def test_same_html_gives_identical_bytes_in_any_worker(app: Flask) -> None:
     html = sample_report()
     results: list[bytes] = []

@@ -218,6 +218,8 @@ def _unprintable_in_note(couple: Couple, form: Any, template: NoteTemplate) -> t
     """Characters of the names and the note that its report's PDF will print as empty
     boxes: said beside the Sign button, since signing stores that PDF for good."""
     texts = [couple.label, *(partner.full_name for partner in couple.partners)]
+    texts += [couple.therapist.display_name, config("PRACTICE_NAME") or ""]
+    texts.append(config("PRACTICE_ADDRESS") or "")
     texts += [form[f"section_{section.key}"].data or "" for section in template.sections]
     texts.append(form.risk_notes.data or "")
     return unprintable_characters(" ".join(texts))

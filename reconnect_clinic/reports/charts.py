@@ -1,8 +1,8 @@
 """Charts for reports, drawn with Matplotlib: inline SVG for HTML pages, JPEG for PDFs.
 
 Deterministic (a fixed hash salt, no date in the file) so a report renders to the same
-bytes every time, and set in the report font (Inter, shipped in the package) so a chart
-prints like the text around it.
+bytes every time, and set in the report fonts (Inter, then the Noto fallbacks, shipped
+in the package) so a chart prints like the text around it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from importlib.resources import as_file, files
 from typing import Any
 
 _lock = threading.Lock()  # Matplotlib's global state is not thread-safe
+
+
+class _NoBoldWeightNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to find font weight" not in record.getMessage()
+
 
 CHART_FONT_FILES = (
     "Inter-Regular.otf",
@@ -48,8 +54,8 @@ def _matplotlib() -> object:
     from matplotlib import font_manager
 
     # The CJK fallback has no bold: bold text in it is drawn in its regular weight, as
-    # intended, and Matplotlib's warning about that on every chart is noise.
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    # intended, and Matplotlib's warning about that is noise. Only that one is dropped.
+    logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldWeightNoise())
     fonts = files("reconnect_clinic.reports") / "assets" / "fonts"
     for name in CHART_FONT_FILES:
         with as_file(fonts / name) as path:

@@ -20,6 +20,14 @@ from io import BytesIO
 # Characters that print as nothing, whatever the font: spaces, line breaks, controls and
 # format marks (zero-width joiners, direction marks).
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+
+
+# Variation selectors choose a form of the character before them and draw nothing.
+def _is_variation_selector(character: str) -> bool:
+    code = ord(character)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
 # Text inside these elements is not printed on the page.
 _NOT_PRINTED = frozenset({"head", "title", "style", "script", "template"})
 
@@ -55,6 +63,8 @@ def unprintable_characters(text: str) -> tuple[str, ...]:
         if ord(character) in covered or character in missing:
             continue
         if unicodedata.category(character) in _INVISIBLE_CATEGORIES:
+            continue
+        if _is_variation_selector(character):
             continue
         missing[character] = None
     return tuple(missing)

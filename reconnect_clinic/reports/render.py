@@ -34,8 +34,9 @@ What a template may load
       ``RECONNECT_CLINIC_PDF_LOGO``. Show it with ``{% if
       config.RECONNECT_CLINIC_PDF_LOGO %}<img class="logo" src="clinic-asset:logo"
       alt="">{% endif %}`` inside ``<header class="letterhead">``;
-    - ``clinic-asset:report.css`` and ``clinic-asset:fonts/Inter-{Regular,Bold,Italic}.otf``,
-      the packaged assets (already applied; listed so they may be referenced);
+    - ``clinic-asset:report.css`` and the fonts listed in :data:`PACKAGED_ASSETS`
+      (``clinic-asset:fonts/Inter-Regular.otf`` and the like), the packaged assets
+      (already applied; listed so they may be referenced);
     - ``clinic-asset:image/NAME``: a PNG or JPEG image passed with this render,
       ``html_to_pdf(html, images={"NAME": image_bytes})``. Reports print their charts so
       (``charts.line_chart_jpeg``): drawn by the product, never taken from a client.
@@ -749,6 +750,11 @@ class _Worker:
         env = dict(os.environ)
         # Fixed hashing, so that every worker lays out and writes the same bytes.
         env["PYTHONHASHSEED"] = "0"
+        # A fixed locale: fontconfig orders fonts for text without a known language by
+        # the process's locale, and with fallback fonts packaged, a worker under
+        # LANG=ja_JP would set such text in the CJK font, making other bytes.
+        env["LC_ALL"] = env["LANG"] = "C.UTF-8"
+        env.pop("LANGUAGE", None)
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our fixed code
             [sys.executable, "-c", _BOOT, _PACKAGE_PARENT],
             stdin=subprocess.PIPE,
