@@ -212,6 +212,18 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any
     return client.post(url, data={"csrf_token": csrf_from(page.text), **data}, **kwargs)
 
 
+def report_urls(couple: Any, therapy_session: Any, *, pdf: bool = False) -> list[str]:
+    """A couple's reports: the progress report, the intake summary and the session's
+    report, as previews or (``pdf``) as PDFs."""
+    base = f"/clinic/couples/{couple.id}"
+    suffix = ".pdf" if pdf else ""
+    return [
+        f"{base}/progress-report{suffix}",
+        f"{base}/intake-summary{suffix}",
+        f"{base}/sessions/{therapy_session.id}/report{suffix}",
+    ]
+
+
 def login(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> Any:
     return post_form(client, "/clinic/login", {"email": email, "password": password})
 

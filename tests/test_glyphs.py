@@ -6,7 +6,7 @@ from __future__ import annotations
 from reconnect_clinic.reports import service
 from reconnect_clinic.reports.glyphs import unprintable_characters, unprintable_in_html
 from reconnect_clinic.reports.render import render_pdf
-from tests.conftest import login, pdf_text, post_form
+from tests.conftest import login, pdf_text, post_form, report_urls
 from tests.test_render import font_names
 
 WARNING = "The PDF of this report cannot print"
@@ -36,12 +36,7 @@ def test_previews_name_the_characters_and_the_pdfs_do_not(client, make, monkeypa
     couple = make.couple(owner, a="Ada", b="สมชาย")
     therapy = make.therapy_session(owner, couple)
     login(client, owner.email)
-    base = f"/clinic/couples/{couple.id}"
-    for url in (
-        f"{base}/progress-report",
-        f"{base}/intake-summary",
-        f"{base}/sessions/{therapy.id}/report",
-    ):
+    for url in report_urls(couple, therapy):
         page = client.get(url)
         assert page.status_code == 200, url
         assert WARNING in page.text and "ส ม ช า ย" in page.text, url
@@ -55,11 +50,7 @@ def test_previews_name_the_characters_and_the_pdfs_do_not(client, make, monkeypa
         return real(html, **kwargs)
 
     monkeypatch.setattr(service, "html_to_pdf", door)
-    for url in (
-        f"{base}/progress-report.pdf",
-        f"{base}/intake-summary.pdf",
-        f"{base}/sessions/{therapy.id}/report.pdf",
-    ):
+    for url in report_urls(couple, therapy, pdf=True):
         response = client.get(url)
         assert response.status_code == 200, url
         assert sent and "สมชาย" in sent[-1] and WARNING not in sent[-1], url
@@ -97,9 +88,8 @@ def test_arabic_hebrew_and_cjk_names_print_in_the_packaged_fallback_fonts(client
     therapy = make.therapy_session(owner, couple)
     login(client, owner.email)
     base = f"/clinic/couples/{couple.id}"
-    assert WARNING not in client.get(f"{base}/sessions/{therapy.id}/report").text
-    html = client.get(f"{base}/sessions/{therapy.id}/report").text
-    assert "陈美玲" in html
+    preview = client.get(f"{base}/sessions/{therapy.id}/report").text
+    assert "陈美玲" in preview and WARNING not in preview
     rendered = render_pdf(
         "<p>陈美玲 Morgan, مريم Morgan, שרה כהן, 김민준, さくら</p><p><strong>陈美玲</strong></p>"
     )

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from reconnect_clinic.models import StoredReport
 from reconnect_clinic.reports import render, service
 from reconnect_clinic.state import db_session
-from tests.conftest import PartnerBrowser, login, pdf_text
+from tests.conftest import PartnerBrowser, login, pdf_text, report_urls
 
 ATTACKS = (
     '<img src="file:///etc/passwd">',
@@ -115,19 +115,11 @@ def test_every_report_renders_for_any_history(client, make, app, history):
     therapy = make.therapy_session(owner, couple)  # a session with no note yet
     login(client, owner.email)
     base = f"/clinic/couples/{couple.id}"
-    for url in (
-        f"{base}/progress-report",
-        f"{base}/intake-summary",
-        f"{base}/sessions/{therapy.id}/report",
-    ):
+    for url in report_urls(couple, therapy):
         page = client.get(url)
         assert page.status_code == 200, url
         assert couple.partner_a.first_name in page.text or "Alex" in page.text
-    for url in (
-        f"{base}/progress-report.pdf",
-        f"{base}/intake-summary.pdf",
-        f"{base}/sessions/{therapy.id}/report.pdf",
-    ):
+    for url in report_urls(couple, therapy, pdf=True):
         response = client.get(url)
         assert response.status_code == 200, url
         text = pdf_text(response.data)

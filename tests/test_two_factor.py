@@ -47,6 +47,15 @@ def _enable(client) -> tuple[str, list[str], str]:
     return secret, codes, code
 
 
+def _two_factor_on(app, make):
+    """A new therapist, signed in in a client of their own, who has turned two-factor
+    sign-in on: ``(therapist, client, (secret, recovery codes, spent app code))``."""
+    me = make.therapist()
+    client = app.test_client()
+    login(client, me.email)
+    return me, client, _enable(client)
+
+
 def _next_code(secret: str) -> str:
     """The code of the next 30-second step: the current one was spent turning it on."""
     return pyotp.TOTP(secret).at(time.time() + 30)
@@ -95,10 +104,7 @@ def test_turn_on_then_sign_in_with_a_code(app, make):
 
 
 def test_an_app_code_works_once(app, make):
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    secret, _, spent = _enable(client)
+    me, _client, (secret, _, spent) = _two_factor_on(app, make)
     _, again = _sign_in_with(app, me.email, spent)  # the code that turned it on
     assert again.status_code == 200 and "That code is not right" in again.text
     code = _next_code(secret)
@@ -111,10 +117,7 @@ def test_an_app_code_works_once(app, make):
 
 
 def test_a_recovery_code_signs_in_once_and_is_stored_only_as_a_salted_hash(app, make):
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    _, codes, _ = _enable(client)
+    me, _client, (_, codes, _) = _two_factor_on(app, make)
     stored = set(db_session().scalars(sa.select(RecoveryCode.code_hash)))
     assert stored == {recovery_code_hash(me.id, code) for code in codes}
     assert recovery_code_hash(me.id, codes[0]) != recovery_code_hash(make.therapist().id, codes[0])
@@ -140,10 +143,7 @@ def test_a_recovery_code_signs_in_once_and_is_stored_only_as_a_salted_hash(app, 
 
 def test_the_settings_forms_each_send_their_own_action_and_code(app, make):
     """Enter in a code field submits the form it is in: each action is a form of its own."""
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    _enable(client)
+    _me, client, _ = _two_factor_on(app, make)
     page = client.get(SETTINGS).text
     forms = [f for f in re.findall(r"<form\b.*?</form>", page, flags=re.S) if 'name="action"' in f]
     actions = []
@@ -155,10 +155,7 @@ def test_the_settings_forms_each_send_their_own_action_and_code(app, make):
 
 
 def test_new_recovery_codes_replace_the_old_ones(app, make):
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    secret, old, _ = _enable(client)
+    me, client, (secret, old, _) = _two_factor_on(app, make)
     page = client.get(SETTINGS).text
     assert f"Recovery codes left: <strong>{RECOVERY_CODE_COUNT}</strong>" in page
     wrong = _settings(client, "new-codes", "123456")
@@ -174,10 +171,7 @@ def test_new_recovery_codes_replace_the_old_ones(app, make):
 
 
 def test_a_lost_phone_sign_in_with_a_recovery_code_then_turn_it_off(app, make):
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    _, codes, _ = _enable(client)
+    me, _client, (_, codes, _) = _two_factor_on(app, make)
     browser, _ = _sign_in_with(app, me.email, codes[0])
     # Just after signing in with a recovery code, no other code is asked for.
     page = browser.get(SETTINGS).text
@@ -198,10 +192,7 @@ def test_a_lost_phone_sign_in_with_a_recovery_code_then_turn_it_off(app, make):
 
 
 def test_the_last_recovery_code_says_so_and_an_app_sign_in_without_codes_warns(app, make):
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    secret, codes, _ = _enable(client)
+    me, _client, (secret, codes, _) = _two_factor_on(app, make)
     db_session().execute(
         sa.update(RecoveryCode)
         .where(RecoveryCode.code_hash != recovery_code_hash(me.id, codes[-1]))
@@ -221,10 +212,7 @@ def test_the_last_recovery_code_says_so_and_an_app_sign_in_without_codes_warns(a
 def test_turning_off_after_the_grace_needs_a_code_again(app, make, monkeypatch):
     from reconnect_clinic.security import views
 
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    _, codes, _ = _enable(client)
+    me, _client, (_, codes, _) = _two_factor_on(app, make)
     browser, _ = _sign_in_with(app, me.email, codes[0])
     monkeypatch.setattr(views, "RECOVERED_GRACE_SECONDS", -1)
     page = browser.get(SETTINGS).text
@@ -236,10 +224,7 @@ def test_turning_off_after_the_grace_needs_a_code_again(app, make, monkeypatch):
 
 
 def test_wrong_codes_on_the_settings_page_count_towards_the_limit(app, make):
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    _enable(client)
+    _me, client, _ = _two_factor_on(app, make)
     statuses = [_settings(client, "disable", "999999").status_code for _ in range(12)]
     assert statuses[0] == 200 and statuses[-1] == 429
 
@@ -282,10 +267,7 @@ def _at_once(app, therapist_id, code: str, requests: int = 4) -> list[Factor]:
 
 
 def test_reset_two_factor_command_turns_it_off(app, make, cli):
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    _enable(client)
+    me, _client, _ = _two_factor_on(app, make)
     result = cli.invoke(args=["clinic", "reset-two-factor", me.email])
     assert result.exit_code == 0, result.output
     assert "Two-factor sign-in is off" in result.output
@@ -334,10 +316,7 @@ def test_accepted_step_takes_one_step_either_side_and_only_after_the_last():
 
 
 def test_turning_off_needs_a_current_code(app, make):
-    me = make.therapist()
-    client = app.test_client()
-    login(client, me.email)
-    secret, _, _ = _enable(client)
+    _me, client, (secret, _, _) = _two_factor_on(app, make)
     refused = _settings(client, "disable", "1")
     assert "That code is not right" in refused.text
     off = _settings(client, "disable", _next_code(secret), follow_redirects=True)

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -109,12 +110,14 @@ class PrintableReport:
 
 def _report(template: str, *, printable: bool, **context: Any) -> PrintableReport:
     # Templates draw a chart with {{ chart(spec) }}: SVG in the browser, JPEG in the PDF.
+    # A preview's charts are kept for this call: a second drawing reuses them.
     charts = ImageCharts() if printable else None
-    html = render_template(template, chart=charts or svg_chart, **context)
+    preview_charts = cache(svg_chart)
+    html = render_template(template, chart=charts or preview_charts, **context)
     if not printable and (unprintable := unprintable_in_html(html)):
         # Rare (a name in a script the report fonts lack): drawn again, with a warning
         # in the letterhead that the PDF will show those characters as empty boxes.
-        html = render_template(template, chart=svg_chart, unprintable=unprintable, **context)
+        html = render_template(template, chart=preview_charts, unprintable=unprintable, **context)
     return PrintableReport(html, charts.images if charts else {})
 
 

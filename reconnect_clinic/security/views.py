@@ -151,14 +151,9 @@ def login_code() -> Any:
         return redirect(url_for(".login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        limiter = get_state().login_limiter
-        key = f"account:{therapist.email}"
-        if not limiter.attempt(key):
-            form.code.errors.append("Too many tries. Please wait a few minutes.")
+        within_limit, factor = _check_code_within_limit(therapist, form)
+        if not within_limit:
             return render_template("reconnect_clinic/login_code.html", form=form), 429
-        factor = check_second_factor(therapist, form.code.data)
-        if factor is not None:
-            limiter.succeeded(key)
         if factor is Factor.RECOVERY_CODE:
             left = recovery_codes_left(therapist)
             record_event(
@@ -192,6 +187,20 @@ def login_code() -> Any:
     return render_template("reconnect_clinic/login_code.html", form=form)
 
 
+def _check_code_within_limit(therapist: Therapist, form: Any) -> tuple[bool, Factor | None]:
+    """Count a try against the account's sign-in limit, then check the form's code (and
+    spend it, see ``check_second_factor``). ``(False, None)`` when over the limit, with
+    the form's error set; a right code clears the count."""
+    limiter, key = get_state().login_limiter, f"account:{therapist.email}"
+    if not limiter.attempt(key):
+        form.code.errors.append("Too many tries. Please wait a few minutes.")
+        return False, None
+    factor = check_second_factor(therapist, form.code.data)
+    if factor is not None:
+        limiter.succeeded(key)
+    return True, factor
+
+
 _CODE_NOT_RIGHT = (
     "That code is not right. Codes change every 30 seconds, each works once, and a "
     "recovery code works once."
@@ -207,7 +216,8 @@ def _recovery_code_used_message(left: int) -> str:
     return (
         f"You signed in with a recovery code. {counted} If your phone is lost, turn "
         "two-factor sign-in off here and on again with the new phone; otherwise make new "
-        "recovery codes. For the next 10 minutes, neither needs another code."
+        f"recovery codes. For the next {RECOVERED_GRACE_SECONDS // 60} minutes, neither "
+        "needs another code."
     )
 
 
@@ -241,18 +251,15 @@ def two_factor() -> Any:
     }
     form = forms.get(action or "")
     if form is not None and form.validate_on_submit():
-        limiter, key = get_state().login_limiter, f"account:{therapist.email}"
+        factor: str | None
         if recovered:
-            factor: str | None = "recovery_code_sign_in"
+            factor = "recovery_code_sign_in"
             session.pop(_RECOVERED_AT, None)
-        elif not limiter.attempt(key):
-            # The same limit as at sign-in: this form, too, would let codes be tried.
-            form.code.errors.append("Too many tries. Please wait a few minutes.")
-            return _two_factor_page(therapist, forms), 429
         else:
-            factor = check_second_factor(therapist, form.code.data)
-            if factor is not None:
-                limiter.succeeded(key)
+            # The same limit as at sign-in: this form, too, would let codes be tried.
+            within_limit, factor = _check_code_within_limit(therapist, form)
+            if not within_limit:
+                return _two_factor_page(therapist, forms), 429
         if factor is not None and action == "disable":
             turn_off_second_factor(therapist)
             record_event(
