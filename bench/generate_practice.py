@@ -37,7 +37,7 @@ Where it is not as a click would make it, and why:
 - homework check-ins, the largest table, are bulk-inserted: rows built by the product's
   own ``HomeworkCheckIn`` class (so reflections are encrypted by it) with the values
   ``record_check_in`` gives a new check-in, and their audit lines built as
-  ``record_event`` builds them and chained with the product's ``chain_hash``
+  ``record_event`` builds them and chained with the product's ``chain_line``
   (:class:`AuditBatch`). One by one through ``record_check_in`` (a look-up, a savepoint,
   and the end of the audit chain read for each) they took a quarter of the generation
   time; the rows stored are the same;
@@ -615,8 +615,8 @@ class _Practice:
 
 
 class AuditBatch:
-    """Audit lines exactly as ``record_event`` writes them (the product's ``event_fields``
-    and ``chain_hash``), chained in memory and inserted in one flush.
+    """Audit lines exactly as ``record_event`` writes them (the product's ``chain_line``,
+    MACed with the app's audit key), chained in memory and inserted in one flush.
 
     ``record_event`` reads the end of the chain and inserts, for every line; here that
     is done once per batch. :meth:`write` must run before the next operation records an
@@ -647,7 +647,7 @@ class AuditBatch:
 
     def write(self) -> None:
         from reconnect_clinic.models import AuditEvent
-        from reconnect_clinic.security.audit import GENESIS, chain_hash, event_fields
+        from reconnect_clinic.security.audit import GENESIS, audit_keys, chain_line
         from reconnect_clinic.state import db_session
 
         session = db_session()
@@ -658,9 +658,10 @@ class AuditBatch:
             session.scalar(sa.select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1))
             or GENESIS
         )
+        keys = audit_keys()
         for event in self.events:
-            event.prev_hash = previous
-            event.row_hash = previous = chain_hash(previous, event_fields(event))
+            chain_line(event, previous, keys)
+            previous = event.row_hash
         # Added one by one in chain order: the ORM inserts them in that order, so the
         # growing ids follow the chain.
         session.add_all(self.events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import click
 from flask import current_app
@@ -23,6 +24,55 @@ def db_upgrade(revision: str) -> None:
     migrate.upgrade(engine, revision)
     after = migrate.current_revision(engine)
     click.echo(f"Clinic tables at revision {after} (were at {before or 'nothing'}).")
+    _backfill_risks(engine)
+
+
+def _backfill_risks(engine: Any) -> None:
+    """Once the risk tables exist (0012): record what intakes stored before them
+    disclose. A migration cannot do it (the answers are sealed and it has no keys)."""
+    import sqlalchemy as sa
+
+    from .models import RiskDisclosure
+    from .risk.operations import backfill
+
+    if not sa.inspect(engine).has_table(RiskDisclosure.__tablename__):
+        return
+    added = backfill()
+    get_state().db.session.commit()
+    if added:
+        click.echo(f"Risk state: {added} disclosures recorded from earlier intakes.")
+
+
+@clinic_cli.command("risk-backfill")
+def risk_backfill_command() -> None:
+    """Record the risk disclosures of intakes and measures stored before migration 0012
+    (db-upgrade does this itself; for a host that runs the migrations from its own code).
+    Safe to run again."""
+    engine = get_state().db.engine
+    _backfill_risks(engine)
+    click.echo("Risk state is up to date with every stored intake and measure.")
+
+
+@clinic_cli.command("send-risk-alerts")
+def send_risk_alerts_command() -> None:
+    """Email therapists any "a case needs your attention" message that could not be sent
+    when its risk opened (each goes out once). For cron, e.g. every few minutes."""
+    from .risk import alerts
+
+    if not alerts.enabled():
+        click.echo("Risk emails are off (RECONNECT_CLINIC_SMTP_HOST / RISK_ALERT_EMAILS).")
+        return
+    base = current_app.config.get("RECONNECT_CLINIC_PUBLIC_URL")
+    if not base:
+        raise click.ClickException(
+            "Set RECONNECT_CLINIC_PUBLIC_URL: the email links to the case's page."
+        )
+    # A request context for url_for; the address itself comes from PUBLIC_URL.
+    with current_app.test_request_context("/"):
+        sent, failed = alerts.send_due()
+    click.echo(f"Risk emails sent: {sent}; failed (will be tried again): {failed}.")
+    if failed:
+        raise SystemExit(1)
 
 
 @clinic_cli.command("db-downgrade")
@@ -69,7 +119,7 @@ def reset_two_factor_command(email: str) -> None:
     the recovery codes; they sign in with their password and turn it on again."""
     from .security.audit import record_event
     from .security.second_factor import turn_off_second_factor
-    from .security.therapists import find_by_email
+    from .security.therapists import end_sessions, find_by_email
 
     session = get_state().db.session
     therapist = find_by_email(email)
@@ -79,11 +129,48 @@ def reset_two_factor_command(email: str) -> None:
         click.echo(f"Two-factor sign-in is already off for {therapist.email}.")
         return
     turn_off_second_factor(therapist)
+    end_sessions(therapist)  # whoever holds the lost phone's sessions is signed out
     record_event(
         "therapist.2fa_off", actor=None, record=therapist, detail={"with": "reset-two-factor"}
     )
     session.commit()
-    click.echo(f"Two-factor sign-in is off for {therapist.email}; its recovery codes are void.")
+    click.echo(
+        f"Two-factor sign-in is off for {therapist.email}; its recovery codes are void "
+        "and its sessions ended."
+    )
+
+
+@clinic_cli.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when not given.",
+)
+def set_password_command(email: str, password: str) -> None:
+    """Give a therapist a new password (one who has forgotten theirs, or whose password
+    may be known to someone else); every session they have ends."""
+    from .security.audit import record_event
+    from .security.therapists import AccountError, find_by_email, set_password
+
+    session = get_state().db.session
+    therapist = find_by_email(email)
+    if therapist is None:
+        raise click.ClickException(f"No therapist has the email {email!r}.")
+    if therapist.host_user_id is not None:
+        raise click.ClickException(
+            f"{therapist.email} signs in through the host application, not with a password."
+        )
+    try:
+        set_password(therapist, password)
+    except AccountError as error:
+        session.rollback()
+        raise click.ClickException(str(error)) from None
+    record_event("therapist.password_changed", actor=None, record=therapist, detail={"via": "cli"})
+    session.commit()
+    click.echo(f"New password set for {therapist.email}; every session of theirs has ended.")
 
 
 @clinic_cli.command("seed-demo")
@@ -123,6 +210,21 @@ def send_reminders_command(today: datetime | None) -> None:
         raise SystemExit(1)
 
 
+def _checked_session_pdf(couple: object, therapy_session: object, *, via: str) -> bytes:
+    """The session report's PDF; a stored one that fails its integrity check is refused
+    (audited and logged, committed) and the command fails saying so."""
+    from .reports import service
+
+    try:
+        return service.session_report_pdf(couple, therapy_session)  # type: ignore[arg-type]
+    except service.ReportIntegrityError as error:
+        session = get_state().db.session
+        session.rollback()
+        service.record_integrity_failure(error, actor=None, detail={"via": via})
+        session.commit()
+        raise click.ClickException(f"Not written: the {error}. Restore it from a backup.") from None
+
+
 def _couple_for_session(session_id: str) -> tuple[object, object]:
     import uuid
 
@@ -145,10 +247,8 @@ def _couple_for_session(session_id: str) -> tuple[object, object]:
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
 def render_report_command(session_id: str, out: str) -> None:
     """Write the session report of SESSION_ID as a PDF (the stored one once signed)."""
-    from .reports import service
-
     couple, therapy_session = _couple_for_session(session_id)
-    pdf = service.session_report_pdf(couple, therapy_session)  # type: ignore[arg-type]
+    pdf = _checked_session_pdf(couple, therapy_session, via="render-report")
     from .security.audit import record_event
 
     record_event(
@@ -234,7 +334,7 @@ def render_reports_command(since: datetime, out: str, jobs: int | None) -> None:
         # runs in the PDF worker processes, one per core.
         with app.app_context():
             couple, therapy_session = _couple_for_session(str(session_id))
-            pdf = service.session_report_pdf(couple, therapy_session)  # type: ignore[arg-type]
+            pdf = _checked_session_pdf(couple, therapy_session, via="render-reports")
             get_state().db.session.commit()
             path = os.path.join(out, f"session-{therapy_session.held_on}-{session_id}.pdf")  # type: ignore[attr-defined]
             with open(path, "wb") as handle:
@@ -263,18 +363,76 @@ def render_reports_command(since: datetime, out: str, jobs: int | None) -> None:
 
 
 @clinic_cli.command("audit-verify")
-def audit_verify_command() -> None:
-    """Check the audit log's hash chain from its first line to its last."""
-    from .security.audit import verify_chain
+@click.option(
+    "--checkpoint",
+    is_flag=True,
+    help="Once verified, print a checkpoint line (line count, last hash, time, MAC) to "
+    "keep somewhere the database's editors cannot reach.",
+)
+@click.option(
+    "--against",
+    "against",
+    multiple=True,
+    metavar="LINE",
+    help="A checkpoint line printed earlier: the log must still hold that line at that "
+    "place. May be given several times.",
+)
+@click.option(
+    "--against-file",
+    type=click.File("r"),
+    default=None,
+    help="A file of checkpoint lines kept earlier (other lines in it are skipped).",
+)
+def audit_verify_command(checkpoint: bool, against: tuple[str, ...], against_file: Any) -> None:
+    """Check the audit log's keyed chain from its first line to its last, and hold it
+    against the checkpoints of stored reports and any given here."""
+    from .models import utcnow
+    from .security.audit import (
+        CHECKPOINT_PREFIX,
+        checkpoint_line,
+        operator_checkpoint,
+        parse_checkpoint_line,
+        verify_log,
+    )
 
-    checked, breaks = verify_chain()
+    lines = list(against)
+    if against_file is not None:
+        lines += [line for line in against_file if line.strip().startswith(CHECKPOINT_PREFIX)]
+    try:
+        given = [parse_checkpoint_line(line) for line in lines]
+    except ValueError as error:
+        raise click.ClickException(f"--against: {error}") from None
+    result = verify_log(given)
     get_state().db.session.rollback()
-    if not breaks:
-        click.echo(f"Audit log intact: {checked} lines, chain verified.")
-        return
-    for item in breaks[:50]:
-        click.echo(f"Line {item.event_id}: {item.reason}", err=True)
-    raise click.ClickException(f"Audit log broken: {len(breaks)} problem(s) in {checked} lines.")
+    if result.breaks:
+        for item in result.breaks[:50]:
+            where = f"Line {item.event_id}" if item.event_id is not None else "Checkpoint"
+            click.echo(f"{where}: {item.reason}", err=True)
+        raise click.ClickException(
+            f"Audit log broken: {len(result.breaks)} problem(s) in {result.checked} lines."
+        )
+    unkeyed = f"; {result.unkeyed} unkeyed from before keyed auditing" if result.unkeyed else ""
+    click.echo(
+        f"Audit log intact: {result.checked} lines, chain verified{unkeyed}; "
+        f"{result.checkpoints} checkpoint(s) held."
+    )
+    if checkpoint:
+        click.echo(checkpoint_line(operator_checkpoint(result.checked, result.head, utcnow())))
+
+
+@clinic_cli.command("audit-keys")
+def audit_keys_command() -> None:
+    """Print the audit log's keys as settings (to carry keys derived from the encryption
+    keys over to settings of their own, before an encryption key is retired)."""
+    import json
+
+    from .security.audit import audit_keys
+
+    keys = audit_keys()
+    if keys.derived:
+        click.echo("# Derived from RECONNECT_CLINIC_ENCRYPTION_KEYS (no audit keys are set).")
+    click.echo(f"RECONNECT_CLINIC_AUDIT_KEYS = {json.dumps(keys.as_config())}")
+    click.echo(f"RECONNECT_CLINIC_AUDIT_KEY_ID = {json.dumps(keys.current)}")
 
 
 @clinic_cli.command("new-key")
@@ -299,6 +457,15 @@ def rotate_keys_command() -> None:
     total = sum(counts.values())
     detail = ", ".join(f"{name}: {n}" for name, n in counts.items() if n)
     click.echo(f"Re-sealed {total} values with the current key{f' ({detail})' if detail else ''}.")
+    from .security.audit import audit_keys
+
+    if audit_keys().derived:
+        # The audit log is never re-MACed: its old lines need their old keys for good.
+        click.echo(
+            "The audit log's keys are derived from the encryption keys: before removing an "
+            "old encryption key, set RECONNECT_CLINIC_AUDIT_KEYS and _AUDIT_KEY_ID to what "
+            "`flask clinic audit-keys` prints, or its audit lines will no longer verify."
+        )
 
 
 @clinic_cli.command("purge")

@@ -16,6 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from .errors import add_security_headers
 from .extension import ReconnectClinic
 from .security.crypto import new_key
 from .sqlite import configure_sqlite
@@ -62,6 +63,9 @@ def create_app(
             configure_sqlite(engine)
     csrf.init_app(app)
     clinic.init_app(app, db=db)
+    # The app is the clinic alone: its every response, here too, carries the clinic's
+    # headers (the clinic itself sets them only under its prefix, as a host expects).
+    app.after_request(add_security_headers)
 
     @app.get("/")
     def index() -> Response:

@@ -94,6 +94,15 @@ class ReconnectClinic:
             ),
         )
         app.extensions[EXTENSION_KEY] = state
+        # Checked now too: the keys the audit log's chain is MACed with.
+        from .security.audit import KEYS_EXTENSION, AuditKeys
+
+        app.extensions[KEYS_EXTENSION] = AuditKeys.from_config(app.config)
+        # And the crisis resources partners are shown, and their quick exit: a broken
+        # number or address must stop start-up, not fail a partner in crisis.
+        from .risk import resources as crisis
+
+        app.extensions[crisis.EXTENSION_KEY] = crisis.from_config(app.config)
 
         if loader is None:
             _install_standalone_login(app)
@@ -139,14 +148,9 @@ def _install_standalone_login(app: Flask) -> None:
     manager.init_app(app)
 
 
-def _load_therapist(therapist_id: str) -> object | None:
-    import uuid
+def _load_therapist(session_user_id: str) -> object | None:
+    # Checked on every request: the session's generation must still be the therapist's,
+    # so a copy of a cookie from before a sign-out (or a new password) signs no one in.
+    from .security.therapists import load_session_therapist
 
-    from .models import Therapist
-    from .state import db_session
-
-    try:
-        key = uuid.UUID(therapist_id)
-    except ValueError:
-        return None
-    return db_session().get(Therapist, key)
+    return load_session_therapist(session_user_id)

@@ -175,14 +175,20 @@ def cli(app: Flask) -> TestCliRunner:
 
 
 @pytest.fixture
-def live(databases: DatabaseFactory, tmp_path: Path) -> Iterator[tuple[Any, Flask]]:
+def live(
+    request: pytest.FixtureRequest, databases: DatabaseFactory, tmp_path: Path
+) -> Iterator[tuple[Any, Flask]]:
     """A real gunicorn server (not started yet) on a fresh migrated database, and an app
-    of the test's own on that database to seed and check with (tests/live_server.py)."""
+    of the test's own on that database to seed and check with (tests/live_server.py).
+    Serving HTTPS with a certificate of its own when the test asks for it:
+    ``@pytest.mark.parametrize("live", ["https"], indirect=True)``."""
     from tests.live_server import LiveServer, local_app, migrated
 
+    scheme = getattr(request, "param", "http")
+    assert scheme in ("http", "https"), scheme
     url = migrated(databases.create())
     seeding = local_app(url, tmp_path / "local")
-    server = LiveServer(url, tmp_path)
+    server = LiveServer(url, tmp_path, tls=scheme == "https")
     yield server, seeding
     server.stop()
     with seeding.app_context():

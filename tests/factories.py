@@ -131,8 +131,10 @@ def assignment(
     times_per_week: int | None = None,
     starts_on: date | None = None,
     days: int = 7,
+    override_reason: str | None = None,
 ):
-    """Assign a library exercise through the same operation the view uses."""
+    """Assign a library exercise through the same operation the view uses (so the
+    couple's risks hold back what they rule out, unless ``override_reason`` is given)."""
     from reconnect_clinic.homework import library
     from reconnect_clinic.homework.operations import AssignmentDetails, assign
     from reconnect_clinic.taxonomy import load
@@ -152,6 +154,7 @@ def assignment(
         ),
         load(),
         exercise_ref=f"library:{exercise}",
+        override_reason=override_reason,
     )
     db_session().commit()
     return result

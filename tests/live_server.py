@@ -28,8 +28,10 @@ from flask import Flask
 from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from tests.conftest import TEST_KEYS, csrf_from, link_ref_from
+from tests.referrer_policy import form_post_headers
 
 ROOT = Path(__file__).resolve().parent.parent
+REDACTING_LOGGER = "reconnect_clinic.security.gunicorn_logging.RedactingLogger"
 SECRET_KEY = "live-server-tests"
 TIMEOUT = 60  # seconds for one request; a healthy one takes milliseconds
 
@@ -55,6 +57,51 @@ def local_app(database_url: str, instance: Path) -> Flask:
     )
 
 
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate and key (PEM files in ``directory``) for 127.0.0.1 and localhost,
+    made here with ``cryptography``, valid for a day."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "reconnect-clinic test server")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -65,16 +112,32 @@ class LiveServer:
     """gunicorn with ``workers`` processes of ``threads`` threads each, as a practice would
     run it; started, killed and started again by the tests."""
 
-    def __init__(self, database_url: str, tmp: Path, *, workers: int = 2, threads: int = 8):
+    def __init__(
+        self,
+        database_url: str,
+        tmp: Path,
+        *,
+        workers: int = 2,
+        threads: int = 8,
+        env: dict[str, str] | None = None,
+        tls: bool = False,
+    ):
         self.database_url = database_url
         self.tmp = tmp
         self.workers = workers
         self.threads = threads
+        # More of the server's environment (read by tests/live_wsgi.py), e.g.
+        # LIVE_RATELIMIT_STORAGE_URI; may be set until start().
+        self.env: dict[str, str] = dict(env or {})
         self.log_path = tmp / "gunicorn.log"
         self.process: subprocess.Popen[bytes] | None = None
         # One address for the server's whole life: clients carry on after a restart.
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # With ``tls``, gunicorn itself serves HTTPS, with a certificate made for the test;
+        # clients check the server against it (``verify``).
+        self.certificate = self_signed_certificate(tmp / "tls") if tls else None
+        self.verify: str | bool = str(self.certificate[0]) if self.certificate else True
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         port = self.port
@@ -85,7 +148,14 @@ class LiveServer:
             "LIVE_ENCRYPTION_KEYS": json.dumps(TEST_KEYS),
             "LIVE_ENCRYPTION_KEY_ID": "k1",
             "LIVE_INSTANCE_PATH": str(self.tmp / "instance"),
+            **({"RECONNECT_CLINIC_DEMO_SECURE_COOKIES": "1"} if self.certificate else {}),
+            **self.env,
         }
+        tls = (
+            [f"--certfile={self.certificate[0]}", f"--keyfile={self.certificate[1]}"]
+            if self.certificate
+            else []
+        )
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -103,6 +173,11 @@ class LiveServer:
                     # closes is lost ("Remote end closed connection without response"):
                     # a race of the test's clients, which browsers retry on their own.
                     "--keep-alive=120",
+                    # The access log, through the logger README tells practices to use,
+                    # which keeps partners' link tokens out of it.
+                    "--access-logfile=-",
+                    f"--logger-class={REDACTING_LOGGER}",
+                    *tls,
                     "tests.live_wsgi:app",
                 ],
                 cwd=ROOT,
@@ -116,7 +191,8 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited at start:\n{self.log_text()}")
             try:
-                if requests.get(f"{self.url}/clinic/login", timeout=10).status_code == 200:
+                probe = requests.get(f"{self.url}/clinic/login", timeout=10, verify=self.verify)
+                if probe.status_code == 200:
                     return
             except requests.RequestException:
                 pass  # not listening yet, or a worker's first request still starting up
@@ -201,24 +277,46 @@ class LivePartner:
 
 
 class LiveTherapist:
-    """A therapist's browser against the live server, logged in."""
+    """A therapist's browser against the live server, logged in. Like a browser, it posts
+    each form with the ``Referer`` and ``Origin`` that the ``Referrer-Policy`` of the page
+    it last fetched allows (tests/referrer_policy.py): over HTTPS the server checks them.
+    ``verify`` is the server's certificate for an HTTPS server (``LiveServer.verify``)."""
 
-    def __init__(self, server_url: str, email: str, password: str) -> None:
+    def __init__(
+        self, server_url: str, email: str, password: str, *, verify: str | bool = True
+    ) -> None:
         self.url = server_url
         self.http = requests.Session()
-        page = self.http.get(f"{server_url}/clinic/login", timeout=TIMEOUT)
-        sent = self.http.post(
-            f"{server_url}/clinic/login",
-            data={"csrf_token": csrf_from(page.text), "email": email, "password": password},
-            allow_redirects=False,
-            timeout=TIMEOUT,
+        # Given on each request: a session's own ``verify`` yields to REQUESTS_CA_BUNDLE.
+        self.verify = verify
+        self.page: requests.Response | None = None
+        page = self.get("/clinic/login")
+        sent = self.post(
+            "/clinic/login",
+            {"csrf_token": csrf_from(page.text), "email": email, "password": password},
         )
         assert sent.status_code == 302, sent.text[:500]
 
     def get(self, path: str) -> requests.Response:
-        return self.http.get(f"{self.url}{path}", allow_redirects=False, timeout=TIMEOUT)
+        response = self.http.get(
+            f"{self.url}{path}", allow_redirects=False, timeout=TIMEOUT, verify=self.verify
+        )
+        if not response.is_redirect and "text/html" in response.headers.get("Content-Type", ""):
+            self.page = response  # the page on screen, whose forms the next posts send
+        return response
 
     def post(self, path: str, data: dict[str, Any]) -> requests.Response:
+        target = f"{self.url}{path}"
+        headers = {}
+        if self.page is not None:
+            headers = form_post_headers(
+                self.page.headers.get("Referrer-Policy"), self.page.url, target
+            )
         return self.http.post(
-            f"{self.url}{path}", data=data, allow_redirects=False, timeout=TIMEOUT
+            target,
+            data=data,
+            headers=headers,
+            allow_redirects=False,
+            timeout=TIMEOUT,
+            verify=self.verify,
         )

@@ -16,6 +16,10 @@ app = create_app(
         "RECONNECT_CLINIC_ENCRYPTION_KEYS": json.loads(os.environ["LIVE_ENCRYPTION_KEYS"]),
         "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": os.environ["LIVE_ENCRYPTION_KEY_ID"],
         "RECONNECT_CLINIC_ADMINS_SEE_ALL_CASES": True,
+        # Shared failure counts for the workers (tests/test_login_limits.py).
+        "RECONNECT_CLINIC_RATELIMIT_STORAGE_URI": os.environ.get(
+            "LIVE_RATELIMIT_STORAGE_URI", "memory://"
+        ),
     },
     instance_path=os.environ["LIVE_INSTANCE_PATH"],
 )

@@ -188,6 +188,8 @@ def test_a_practice_day_in_the_browser(server, browser, shots):
     assert "Signs and causes, side by side" in therapist.content()
     assert "Typed with the keyboard only" in therapist.content()
     therapist.get_by_role("link", name="Assign homework").click()
+    # Nothing is preselected, and Ana's safety answers hold joint work back (issue #14).
+    therapist.select_option("#exercise", "library:three_feeling_notes")
     therapist.get_by_role("button", name="Assign").click()
     assert "assigned" in therapist.content()
     therapist.locator("#homework form.partner").nth(0).get_by_role("button").click()
@@ -205,6 +207,9 @@ def test_a_practice_day_in_the_browser(server, browser, shots):
     therapist.get_by_role("link", name="New session").click()
     therapist.get_by_role("button", name="Create session and write the note").click()
     therapist.fill("textarea[name=section_data]", "Both described feeling closer this week.")
+    # The risk level has no default, and signing asks for a confirmation (issue #14).
+    therapist.get_by_label("Moderate").check()
+    therapist.get_by_label("I have read this note").check()
     therapist.get_by_role("button", name="Save and sign").click()
     assert "Note signed" in therapist.content()
     report_url = therapist.get_by_role("link", name="Session report (PDF)").get_attribute("href")
@@ -215,3 +220,44 @@ def test_a_practice_day_in_the_browser(server, browser, shots):
     text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Both described feeling closer this week." in " ".join(text.split())
     assert "Ana" in text and "Ben" in text
+
+
+@pytest.mark.parametrize("live", ["https"], indirect=True)
+def test_signing_in_and_saving_a_note_over_https(live, browser, shots):
+    """gunicorn serving TLS (a certificate made for the test, which the browser is told
+    to accept): the browser sends its own Referer, as the pages' policy allows, and
+    Flask-WTF's strict HTTPS referrer check lets the therapist's forms through."""
+    server, app = live
+    with app.app_context():
+        owner = factories.therapist(email="tls@example.org")
+        couple = factories.couple(owner, label="TLS couple")
+        therapy = factories.therapy_session(owner, couple)
+        note_path = f"/clinic/couples/{couple.id}/sessions/{therapy.id}"
+        therapy_id = therapy.id
+        demo_db.session.remove()
+    server.start()
+    context = browser.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    shots.append(page)
+    page.goto(f"{server.url}/clinic/login")
+    assert page.url.startswith("https://")
+    page.fill("#email", "tls@example.org")
+    page.fill("#password", factories.PASSWORD)
+    with page.expect_navigation():
+        page.locator("main").get_by_role("button", name="Sign in").click()
+    assert "Please try again" not in page.content()
+    assert page.url == f"{server.url}/clinic/"
+    page.goto(f"{server.url}{note_path}")
+    page.fill("textarea[name=section_data]", "Typed over HTTPS in a real browser.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save draft").click()
+    assert "Draft saved." in page.content()
+    context.close()
+    with app.app_context():
+        from reconnect_clinic.models import SessionNote
+
+        note = demo_db.session.scalar(
+            sa.select(SessionNote).where(SessionNote.therapy_session_id == therapy_id)
+        )
+        assert note.content["sections"]["data"] == "Typed over HTTPS in a real browser."
+        demo_db.session.remove()

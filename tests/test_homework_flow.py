@@ -79,7 +79,7 @@ def test_bad_assignments_get_clear_errors_and_save_nothing(client, make):
         response = post_form(client, url, _assign_form(**change))
         assert response.status_code == 200, change
         assert message in response.text, (change, message)
-        assert 'value="Start small."' in response.text or "Start small." in response.text
+        assert "Start small." in response.text  # what was typed is kept
     assert _count(HomeworkAssignment) == 0
 
 
@@ -136,8 +136,9 @@ def test_partners_check_in_and_the_therapist_sees_adherence(client, make, app):
     b = PartnerBrowser(app, make.homework_link(owner, couple.partner_b), "homework")
 
     page_a = a.get().text
-    assert joint.title in page_a and solo.title not in page_a  # B's exercise is B's
-    assert "Three feeling notes" in b.get().text or solo.title in b.get().text
+    assert joint.title in page_a
+    assert solo.title not in page_a  # B's exercise is B's
+    assert solo.title in b.get().text
 
     def check_in(browser, assignment, **fields):
         page = browser.get().text

@@ -41,6 +41,8 @@ SNAPSHOT_KEYS = {
     "instructions",
     "reflection_prompts",
     "therapist_note",
+    "contraindications",
+    "privacy",
 }
 
 # Steps whose exercises must be done by each partner on their own (see the clinical notes in
@@ -119,7 +121,7 @@ def test_toml_writer_round_trips_the_real_file() -> None:
 
 def test_packaged_library_loads(lib: Library) -> None:
     assert isinstance(lib, Library)
-    assert lib.version == "2026.1"
+    assert lib.version == "2026.2"
     assert 20 <= len(lib.exercises) <= 24
     assert all(isinstance(e, Exercise) for e in lib.exercises)
     assert {e.library_version for e in lib.exercises} == {lib.version}

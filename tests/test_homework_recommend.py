@@ -58,9 +58,9 @@ def test_dismissed_and_assigned_steps_are_left_out():
     assert not remaining & set(dismissed + assigned)
 
 
-def test_a_safety_flag_means_no_joint_exercise_and_says_why():
+def test_a_safety_concern_means_no_joint_exercise_and_says_why():
     a = scores(emotional_distance=90, loss_of_intimacy=90)
-    result = suggest(TAXONOMY, LIBRARY, a, a, flags=frozenset({"safety_concern"}))
+    result = suggest(TAXONOMY, LIBRARY, a, a, ruled_out=frozenset({"ipv"}))
     assert result.safety_note == SAFETY_NOTE
     assert result.items
     for item in result.items:
@@ -68,9 +68,3 @@ def test_a_safety_flag_means_no_joint_exercise_and_says_why():
         assert all(exercise.mode == "individual" for exercise in item.exercises)
     unflagged = suggest(TAXONOMY, LIBRARY, a, a)
     assert any(e.mode == "together" for s in unflagged.items for e in s.exercises)
-
-
-def test_self_harm_alone_does_not_block_joint_work():
-    a = scores(emotional_distance=90)
-    result = suggest(TAXONOMY, LIBRARY, a, None, flags=frozenset({"self_harm_risk"}))
-    assert result.safety_note is None

@@ -84,8 +84,7 @@ def test_calendar_file_has_one_event_per_day_and_nothing_private():
     days = scheduled_days("weekly", 2, START, DUE)
     body = calendar_file(
         uid_base="abc",
-        title="Ten-minute check-in",
-        summary_text="Homework from your therapist",
+        summary="Time for yourself",
         days=days,
         duration_minutes=10,
         created=datetime(2026, 11, 1, tzinfo=UTC),
@@ -93,5 +92,5 @@ def test_calendar_file_has_one_event_per_day_and_nothing_private():
     calendar = icalendar.Calendar.from_ical(body)
     events = list(calendar.walk("VEVENT"))
     assert [e.decoded("dtstart") for e in events] == days
-    assert {str(e["summary"]) for e in events} == {"Ten-minute check-in"}
+    assert {str(e["summary"]) for e in events} == {"Time for yourself"}
     assert len({str(e["uid"]) for e in events}) == len(events)

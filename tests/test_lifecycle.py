@@ -62,7 +62,8 @@ def test_export_has_everything(client, make, app):
     PartnerBrowser(app, make.intake_link(owner, couple.partner_a)).fill(
         make.intake_answers(text="in my own words")
     )
-    make.assignment(owner, couple)
+    # The text fills the safety note too, which holds joint work back: overridden here.
+    make.assignment(owner, couple, override_reason="Seen alone; joint work agreed.")
     make.signed_note(owner, make.therapy_session(owner, couple), data="the session note")
     login(client, owner.email)
     response = client.get(f"/clinic/couples/{couple.id}/export.zip")
@@ -70,6 +71,7 @@ def test_export_has_everything(client, make, app):
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = archive.namelist()
     assert "record.json" in names
+    assert "private-to-partner-a/private-record.json" in names
     assert "reports/progress-report.pdf" in names and "reports/intake-summary.pdf" in names
     assert any(n.startswith("reports/session-") for n in names)
     record = json.loads(archive.read("record.json"))

@@ -7,7 +7,10 @@ PostgreSQL when ``RECONNECT_CLINIC_TEST_DATABASE_URL`` is set).
 
 from __future__ import annotations
 
+import importlib
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,10 @@ from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.models import TABLE_PREFIX, metadata
+from tests import sealed_scenario
+
+# The sealing migration's own list of what it seals (its module name starts with a digit).
+SEALING = importlib.import_module("reconnect_clinic.migrations.versions.0010_seal_clinical_values")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -260,3 +267,113 @@ def test_cli_db_upgrade_on_the_demo_app(databases: Any, tmp_path: Path) -> None:
         with app.app_context():
             for engine in demo_db.engines.values():
                 engine.dispose()
+
+
+def _vacuum(url: str) -> None:
+    """The step the README documents after sealing a database that holds data: the space
+    that held the plaintext is rewritten (SQLite) or given back (PostgreSQL)."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("VACUUM")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                for table in SEALING.FIELDS:
+                    connection.exec_driver_sql(f"VACUUM FULL {table}")
+    finally:
+        engine.dispose()
+
+
+SEALED_BY_0010 = {(table, field[0]) for table, fields in SEALING.FIELDS.items() for field in fields}
+
+
+def _sealed_by_0010(values: dict[tuple[str, str, str], Any]) -> dict[tuple[str, str, str], Any]:
+    """The values of the columns 0010 seals (each such attribute has its column's name)."""
+    return {key: value for key, value in values.items() if (key[0], key[2]) in SEALED_BY_0010}
+
+
+def _raw(engine: Engine, sql: str) -> list[Any]:
+    with engine.connect() as connection:
+        return list(connection.execute(sa.text(sql)).scalars())
+
+
+def test_sealing_migration_seals_stored_values_and_opens_them_again(
+    databases: Any, tmp_path: Path
+) -> None:
+    """0010 with data: its downgrade puts the values back in clear as 0009 kept them, and
+    its upgrade seals them again, leaving no plaintext after the documented steps."""
+    with sealed_scenario.practice_app(databases, tmp_path) as (app, url):
+        sealed_scenario.realistic_practice(app)
+        before = sealed_scenario.clinical_values()
+        # The scenario gives every column 0010 seals a value.
+        assert {(key[0], key[2]) for key in _sealed_by_0010(before)} == SEALED_BY_0010
+        results = sealed_scenario.measure_results()
+        demo_db.session.remove()
+        for bound in demo_db.engines.values():
+            bound.dispose()
+        engine = sa.create_engine(url)
+        try:
+            migrate.downgrade(engine, "0009_session_generation")
+            # As 0009 kept them: in clear, in their own types.
+            assert sorted(_raw(engine, "SELECT consent_name FROM clinic_intake_response")) == (
+                sorted(sealed_scenario.SIGNATURES.values())
+            )
+            pdfs = _raw(engine, "SELECT pdf FROM clinic_stored_report")
+            assert [bytes(pdf)[:5] for pdf in pdfs] == [b"%PDF-", b"%PDF-"]
+            assert 4 in _raw(engine, "SELECT helpfulness FROM clinic_homework_check_in")
+            clear = sealed_scenario.leaks(sealed_scenario.raw_dump(url), results)
+            assert clear["signatures"] != []  # the dump does show what is in clear
+            assert clear["item lists"] != []
+
+            migrate.upgrade(engine)
+            _vacuum(url)
+            leaks = sealed_scenario.leaks(sealed_scenario.raw_dump(url), results)
+            assert leaks["markers"] == []
+            assert leaks["signatures"] == []
+            assert leaks["flags"] == []
+            assert leaks["item lists"] == []
+            assert leaks["item patterns"] == []
+            assert leaks["bands"] == []
+            assert leaks["pdf"] == []
+            assert schema_diff(engine) == []
+        finally:
+            engine.dispose()
+        # The product reads every value 0010 seals as it was written.
+        assert _sealed_by_0010(sealed_scenario.clinical_values()) == _sealed_by_0010(before)
+
+
+def test_sealing_migration_needs_the_apps_keys_only_for_data(databases: Any) -> None:
+    engine = sa.create_engine(databases.create())
+    try:
+        migrate.upgrade(engine, "0010_seal_clinical_values")  # empty: no keys needed
+        migrate.downgrade(engine, "0009_session_generation")
+        therapist, now = uuid.uuid4().hex, datetime.now(UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO clinic_therapist (id, email, display_name, is_admin, active, "
+                    "session_generation, created_at, updated_at) "
+                    "VALUES (:id, 'a@x.test', 'A', :no, :yes, 0, :now, :now)"
+                ),
+                {"id": therapist, "no": False, "yes": True, "now": now},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO clinic_custom_exercise (id, therapist_id, step, title, "
+                    "purpose, mode, frequency, times_per_week, duration_minutes, "
+                    "instructions, reflection_prompts, therapist_note, created_at, "
+                    "updated_at) VALUES (:id, :therapist, 'improve_communication', "
+                    "'Mine', 'Why', 'individual', 'once', 0, 5, '[\"a\"]', '[]', '', "
+                    ":now, :now)"
+                ),
+                {"id": uuid.uuid4().hex, "therapist": therapist, "now": now},
+            )
+        # With a value to seal and no app (so no keys), it stops and says how to run it,
+        # leaving the database as it was.
+        with pytest.raises(RuntimeError, match="flask clinic db-upgrade"):
+            migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "0009_session_generation"
+        assert _raw(engine, "SELECT title FROM clinic_custom_exercise") == ["Mine"]
+    finally:
+        engine.dispose()

@@ -55,6 +55,7 @@ def test_write_save_and_sign_a_note(client, make):
         data={
             **NOTE,
             "action": "sign",
+            "confirm_sign": "y",
             "version": str(note.version),
             "csrf_token": csrf_from(form),
         },
@@ -235,3 +236,146 @@ def test_practice_templates_from_config():
         note_templates({"bad": {"title": "x"}})
     with pytest.raises(ValueError, match="distinct keys"):
         note_templates({"bad": {"title": "x", "sections": [["a", "A", ""], ["a", "B", ""]]}})
+
+
+# --- risk on the note (issue #14): no default, open risks shown, no silent "no risk" ------
+
+
+def _disclose(app, make, owner, partner, **values):
+    from tests.conftest import PartnerBrowser
+
+    browser = PartnerBrowser(app, make.intake_link(owner, partner))
+    assert browser.post("safety", values, action="save").status_code == 302
+
+
+def _risk_inputs(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<input[^>]*name="risk_level"[^>]*>', page)
+
+
+def test_a_new_note_has_no_risk_level_chosen(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    page = client.get(_open_session(client, couple)).text
+    inputs = _risk_inputs(page)
+    assert len(inputs) == 4
+    assert not any("checked" in tag for tag in inputs)
+
+
+def test_a_draft_may_leave_the_risk_level_open(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    saved = post_form(client, url, {**NOTE, "risk_level": "", "action": "save", "version": ""})
+    assert saved.status_code == 302
+    note = db_session().scalars(sa.select(SessionNote)).one()
+    assert note.content["risk"]["level"] == ""
+    assert not any("checked" in tag for tag in _risk_inputs(client.get(url).text))
+
+
+def _sign(client, url, **fields):
+    note = db_session().scalars(sa.select(SessionNote)).one_or_none()
+    data = {**NOTE, "action": "sign", "version": str(note.version) if note else "", **fields}
+    return post_form(client, url, data)
+
+
+def test_signing_needs_a_risk_level_and_a_confirmation(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    no_level = _sign(client, url, risk_level="", confirm_sign="y")
+    assert no_level.status_code == 200
+    assert "Please record the risk level before signing." in no_level.text
+    unconfirmed = _sign(client, url)
+    assert unconfirmed.status_code == 200
+    assert "Please tick the box to confirm" in unconfirmed.text
+    assert "They talked about the week." in unconfirmed.text  # nothing typed is lost
+    assert db_session().scalars(sa.select(SessionNote)).one_or_none() is None
+    signed = _sign(client, url, confirm_sign="y")
+    assert signed.status_code == 302
+    assert db_session().scalars(sa.select(SessionNote)).one().is_signed
+
+
+def test_the_note_page_shows_the_couples_current_risks_beside_its_risk_section(client, make, app):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    _disclose(app, make, owner, couple.partner_a, safety_afraid="yes")
+    login(client, owner.email)
+    page = client.get(_open_session(client, couple)).text
+    risk_section = page[page.index('id="note-risk-h"') : page.index('name="risk_notes"')]
+    assert "Current risks for this couple" in risk_section
+    assert "Safety concern</strong>: partner A, Alex" in risk_section
+    assert "Open · level: concern" in risk_section
+    assert 'name="risk_level"' in risk_section
+    assert "Why no current risk, although a risk is open" in page
+
+
+def test_no_current_risk_while_a_risk_is_open_needs_a_written_reason(client, make, app):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    _disclose(app, make, owner, couple.partner_b, safety_hurt="yes")
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    refused = _sign(client, url, risk_level="none", confirm_sign="y")
+    assert refused.status_code == 200
+    assert "write why you judge there is no current risk" in refused.text
+    assert db_session().scalars(sa.select(SessionNote)).one_or_none() is None
+    reason = "Seen alone today: the incident was two years ago, no contact since."
+    signed = _sign(client, url, risk_level="none", risk_none_reason=reason, confirm_sign="y")
+    assert signed.status_code == 302, signed.text
+    note = db_session().scalars(sa.select(SessionNote)).one()
+    assert note.is_signed
+    assert note.content["risk"]["none_reason"] == reason
+    assert reason in client.get(url).text
+    pdf = db_session().scalars(sa.select(StoredReport)).one().pdf
+    text = " ".join(pdf_text(pdf).split())
+    assert "Why no current risk, although a risk was open" in text
+    assert reason in text
+
+
+def test_a_risk_level_other_than_none_needs_no_reason(client, make, app):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    _disclose(app, make, owner, couple.partner_b, safety_hurt="yes")
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    assert _sign(client, url, risk_level="moderate", confirm_sign="y").status_code == 302
+
+
+def test_a_resolved_risk_lets_no_current_risk_be_signed_plainly(client, make, app):
+    from reconnect_clinic.risk import RiskKind, RiskStatus
+    from reconnect_clinic.risk.operations import AssessmentDetails, assess
+
+    owner = make.therapist()
+    couple = make.couple(owner)
+    _disclose(app, make, owner, couple.partner_a, safety_afraid="yes")
+    assess(couple.partner_a, owner, AssessmentDetails(RiskKind.SAFETY, RiskStatus.RESOLVED))
+    db_session().commit()
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    assert "Current risks for this couple" not in client.get(url).text
+    assert _sign(client, url, risk_level="none", confirm_sign="y").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("fields", "problems"),
+    [
+        ({"risk_level": None}, {"risk_level", "confirm_sign"}),
+        ({"risk_level": "none", "current_risks": 1}, {"risk_none_reason", "confirm_sign"}),
+        ({"risk_level": "none", "current_risks": 1, "none_reason": " "}, {"risk_none_reason"}),
+        ({"risk_level": "none", "current_risks": 1, "none_reason": "Why."}, set()),
+        ({"risk_level": "none"}, set()),
+        ({"risk_level": "high", "current_risks": 2}, set()),
+    ],
+)
+def test_signing_problems(fields, problems):
+    from reconnect_clinic.notes.rules import signing_problems
+
+    arguments = {"none_reason": "", "confirmed": True, "current_risks": 0, **fields}
+    if "confirm_sign" in problems:
+        arguments["confirmed"] = False
+    assert set(signing_problems(**arguments)) == problems

@@ -70,7 +70,7 @@ def test_the_note_text_attacks_fetch_nothing(app, make):
     rendered = render.render_pdf(html)
     fetched = [f.url for f in rendered.fetches]
     assert not any("passwd" in url or "127.0.0.1" in url for url in fetched), fetched
-    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html or "&lt;img" in html
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
 
 
 def test_signed_report_is_stored_and_served_unchanged(client, make, app):
@@ -118,7 +118,7 @@ def test_every_report_renders_for_any_history(client, make, app, history):
     for url in report_urls(couple, therapy):
         page = client.get(url)
         assert page.status_code == 200, url
-        assert couple.partner_a.first_name in page.text or "Alex" in page.text
+        assert couple.partner_a.first_name in page.text
     for url in report_urls(couple, therapy, pdf=True):
         response = client.get(url)
         assert response.status_code == 200, url

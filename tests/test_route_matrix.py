@@ -41,6 +41,7 @@ Outcomes:
     410    the link is expired or revoked
     400    missing or invalid CSRF token on a post
     405    method not allowed
+    exit   a redirect to the practice's quick-exit site (RECONNECT_CLINIC_QUICK_EXIT_URL)
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.exceptions import MethodNotAllowed
 
-from reconnect_clinic.errors import PARTNER_POST_ENDPOINTS
+from reconnect_clinic.errors import PARTNER_ENDPOINTS, PARTNER_POST_ENDPOINTS
 from reconnect_clinic.homework.operations import save_custom_exercise
 from reconnect_clinic.models import (
     ClientLink,
@@ -72,6 +73,7 @@ from reconnect_clinic.models import (
 from reconnect_clinic.notes.operations import save_note
 from reconnect_clinic.state import db_session
 from tests.conftest import csrf_from, link_ref_from, login
+from tests.test_headers import header_problems
 
 ACTORS = (
     "anonymous",
@@ -100,7 +102,7 @@ COLUMNS = {
 }
 assert tuple(COLUMNS.values()) == ACTORS
 
-OUTCOMES = frozenset({"ok", "login", "404", "410", "400", "405"})
+OUTCOMES = frozenset({"ok", "login", "404", "410", "400", "405", "exit"})
 
 
 def _table(text: str) -> dict[tuple[str, str], dict[str, str]]:
@@ -141,10 +143,14 @@ index                   GET    login     ok    ok    login     login     login  
 # Each therapist's own account page (so "other" reaches their own, not the owner's).
 .two_factor             GET    login     ok    ok    login     login     login   login
 .two_factor             POST   login     ok    ok    login     login     login   login
+.change_password        GET    login     ok    ok    login     login     login   login
+.change_password        POST   login     ok    ok    login     login     login   login
 # Signing out always ends on the login page, whoever asks.
 .logout                 POST   login     login login login     login     login   login
 # A valid token lets its bearer in (to the token's own pages); a dead one does not.
 .link_open              GET    ok        ok    ok    ok        ok        410     410
+# "Exit this page" forgets the browser's links and leaves, whoever presses it.
+.quick_exit             GET    exit      exit  exit  exit      exit      exit    exit
 
 # a therapist's own pages, no case in the address
 .dashboard              GET    login     ok    ok    login     login     login   login
@@ -168,6 +174,7 @@ index                   GET    login     ok    ok    login     login     login  
 .couple_audit           GET    login     ok    404   login     login     login   login
 .couple_export          GET    login     ok    404   login     login     login   login
 .intake_answers         GET    login     ok    404   login     login     login   login
+.risk_assess            POST   login     ok    404   login     login     login   login
 .link_create            POST   login     ok    404   login     login     login   login
 .link_revoke            POST   login     ok    404   login     login     login   login
 .homework_assign        GET    login     ok    404   login     login     login   login
@@ -542,6 +549,8 @@ def classify(scene: Scene, cell: Cell, response: Any, client: FlaskClient) -> tu
     if 200 <= status < 300:
         return "ok", seen
     if status in (301, 302, 303, 307, 308):
+        if response.headers["Location"] == scene.app.config["RECONNECT_CLINIC_QUICK_EXIT_URL"]:
+            return "exit", seen
         target = urlsplit(response.headers["Location"]).path
         if target == "/clinic/login":
             return "login", seen
@@ -598,6 +607,33 @@ def test_every_route_is_in_the_table(app):
     assert all(rule.methods - {"HEAD", "OPTIONS"} <= {"GET", "POST"} for rule in _rules(app))
 
 
+def test_partner_endpoints_are_the_partner_rows():
+    """The clinic withholds the Referer on the pages it lists as partners' (errors.py):
+    they are the rows only a partner's own link reaches, the links that open them, and
+    the partners' "Exit this page"."""
+    partner_rows = {
+        endpoint
+        for (endpoint, _), row in EXPECTED.items()
+        if row["partner_a"] == "ok" and row["owner"] == "404"
+    }
+    assert partner_rows | {"reconnect_clinic.link_open", "reconnect_clinic.quick_exit"} == (
+        PARTNER_ENDPOINTS
+    )
+
+
+def _referrer_policy(cell: Cell) -> str:
+    """Partners' pages (and the links that open them) and the pages that are nobody's
+    send no Referer; therapists' pages let the browser send it back to the clinic."""
+    if _partner_purpose(cell.rule) or cell.endpoint in (
+        "reconnect_clinic.link_open",
+        "reconnect_clinic.quick_exit",
+        "reconnect_clinic.static",
+        "index",
+    ):
+        return "no-referrer"
+    return "same-origin"
+
+
 def test_route_matrix(app, make):
     started = time.perf_counter()
     scene = build_scene(app, make)
@@ -626,6 +662,11 @@ def test_route_matrix(app, make):
         where = f"{cell.method} {cell.url} [{cell.endpoint}] as {cell.actor}"
         if outcome != expected:
             failures.append(f"{where}: expected {expected}, got {outcome}")
+        # Whatever the outcome, the response carries the clinic's security headers.
+        static = cell.endpoint == "reconnect_clinic.static"
+        problems = header_problems(response, referrer_policy=_referrer_policy(cell), static=static)
+        if problems:
+            failures.append(f"{where}: headers {problems}")
         if cell.actor == "owner" and response.mimetype.startswith("text"):
             owner_bodies.append(response.get_data(as_text=True))
         if cell.actor in MUST_NOT_SEE:
@@ -650,9 +691,15 @@ def test_route_matrix(app, make):
             if other_endpoint is not None:
                 assert (other_endpoint, method) in EXPECTED, (cell.url, other_endpoint)
                 continue
-            got = anonymous.open(cell.url, method=method).status_code
-            if got != 405:
-                failures.append(f"{method} {cell.url} [{rule.endpoint}]: expected 405, got {got}")
+            refused = anonymous.open(cell.url, method=method)
+            if refused.status_code != 405:
+                failures.append(
+                    f"{method} {cell.url} [{rule.endpoint}]: expected 405, got "
+                    f"{refused.status_code}"
+                )
+            # No route matched: the headers come from the clinic's app-level hook.
+            if problems := header_problems(refused, referrer_policy="no-referrer"):
+                failures.append(f"{method} {cell.url} [{rule.endpoint}]: headers {problems}")
 
     # The search for leaks looks for text the pages really show: the owner sees all of it
     # (the draft's text is only on the draft's page, see test_a_draft_note_is_the_owners_alone).
@@ -724,7 +771,7 @@ def test_each_partner_reaches_only_their_own(app, make):
     assert browser_b.get(f"/clinic/intake/{b.intake_id}/about").status_code == 200
     mine = browser_b.get(f"/clinic/homework/{b.homework_id}/")
     assert mine.status_code == 200
-    assert "Daily check-in" in mine.text or str(scene.assignment_id) in mine.text
+    assert str(scene.assignment_id) in mine.text
     assert str(scene.a_only_assignment_id) not in mine.text
     shared = f"/clinic/homework/{b.homework_id}/{scene.assignment_id}"
     assert browser_b.get(f"{shared}.ics").status_code == 200

@@ -36,6 +36,7 @@ REQUIRED_IN_WHEEL = [
     "reconnect_clinic/static/clinic.css",
     "reconnect_clinic/taxonomy/data/emotional_neglect.toml",
     "reconnect_clinic/homework/data/exercises.toml",
+    "reconnect_clinic/risk/data/crisis_resources.toml",
     "reconnect_clinic/templates/reconnect_clinic/email/intake_link.txt",
     "reconnect_clinic/static/clinic.js",
     "reconnect_clinic/reports/assets/report.css",

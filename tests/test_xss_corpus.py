@@ -44,7 +44,9 @@ def test_payload_everywhere(client, make, app, payload):
     answers["safety"]["safety_note"] = payload
     answers["consent"]["signature"] = payload[:200]
     intake.fill(answers)
-    assignment = make.assignment(owner, couple)
+    # The safety answers hold joint work back: the override's reason carries the payload
+    # too (the couple's page shows it).
+    assignment = make.assignment(owner, couple, override_reason=payload)
     assignment = db_session().get(HomeworkAssignment, assignment.id)
     assignment.therapist_note = payload
     db_session().commit()

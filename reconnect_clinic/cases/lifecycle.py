@@ -3,13 +3,14 @@ request, and the purge of cases past retention (never of one on legal hold)."""
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -25,6 +26,8 @@ from ..models import (
     NoteAddendum,
     Partner,
     ReminderSent,
+    RiskAssessment,
+    RiskDisclosure,
     SessionNote,
     StoredReport,
     SuggestionDecision,
@@ -32,6 +35,10 @@ from ..models import (
 )
 from ..security.audit import record_event
 from ..state import db_session
+
+if TYPE_CHECKING:
+    from ..intake.summary import CoupleIntake
+    from ..reports.service import ProgressReport
 
 
 def retention_until(closed_on: date, last_session: date | None, years: int) -> date:
@@ -93,14 +100,18 @@ def export_record(couple: Couple) -> dict[str, Any]:
             {
                 **_plain(r, "id", "partner_id", "status", "taxonomy_version", "consent_name"),
                 "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None,
+                "consent_at": r.consent_at.isoformat() if r.consent_at else None,
+                "consent_sha256": r.consent_sha256,
+                "consent_text": r.consent_text,
                 "scores": r.scores,
                 "pages": r.page_values(),
             }
             for r in responses
         ],
+        "risk": _risk_rows(partner_ids),
         "measures": [
             {
-                **_plain(m, "partner_id", "instrument", "total", "band"),
+                **_plain(m, "id", "partner_id", "instrument", "total", "band"),
                 "administered_at": m.administered_at.isoformat(),
                 "item_points": m.item_points,
             }
@@ -123,11 +134,13 @@ def export_record(couple: Couple) -> dict[str, Any]:
                     "closed_on",
                 ),
                 "therapist_note": a.therapist_note,
+                "contraindication_override": a.contraindication_override,
                 "content": a.content,
                 "check_ins": [
                     {
                         **_plain(
                             c,
+                            "id",
                             "partner_id",
                             "checked_in_on",
                             "completion",
@@ -187,13 +200,230 @@ def export_record(couple: Couple) -> dict[str, Any]:
     }
 
 
-def export_zip(couple: Couple, pdfs: dict[str, bytes]) -> bytes:
-    """The case's record as ``record.json`` plus its PDFs, in one zip file."""
+def _risk_rows(partner_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Each partner's risk state as stored: what they disclosed (the question, never the
+    answer) and the therapist's word on it."""
+    session = db_session()
+    rows: list[dict[str, Any]] = [
+        {
+            **_plain(d, "id", "partner_id", "kind", "level", "source", "item"),
+            "record": "disclosure",
+            "first_seen_at": d.first_seen_at.isoformat(),
+        }
+        for d in session.scalars(
+            sa.select(RiskDisclosure)
+            .where(RiskDisclosure.partner_id.in_(partner_ids))
+            .order_by(RiskDisclosure.first_seen_at, RiskDisclosure.id)
+        )
+    ]
+    rows += [
+        {
+            **_plain(a, "id", "partner_id", "kind", "status", "level", "therapist_id"),
+            "record": "assessment",
+            "assessed_at": a.assessed_at.isoformat(),
+            "plan": a.plan,
+        }
+        for a in session.scalars(
+            sa.select(RiskAssessment)
+            .where(RiskAssessment.partner_id.in_(partner_ids))
+            .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
+        )
+    ]
+    return rows
+
+
+# --- records for two people -------------------------------------------------------------
+#
+# What is private to a partner never goes to the other: their safety page (answers and
+# note) and the flags and risk state it gives, their wellbeing page and the PHQ-9 and GAD-7
+# results from it or given later, and their reflections not shared with their partner.
+# The couple's export keeps each partner's private part apart, once, in a folder of its
+# own marked private to them; a partner's export holds the joint record, with nothing
+# private of the other partner nor anything derived from it, and their own private part.
+
+PRIVATE_PAGES = ("safety", "wellbeing")
+WELLBEING_MEASURES = ("phq9", "gad7")
+# A partner's export leaves out what the therapist wrote from the other partner's private
+# disclosures: a contraindication overridden (its tags and reason), a session note's risk
+# section, and the audit lines about risk.
+_DERIVED_ACTIONS = ("risk.", "homework.override")
+
+
+@dataclass(frozen=True)
+class RecordParts:
+    """A case's record in parts: ``joint`` holds nothing private of either partner;
+    ``private`` holds each partner's private part, by role."""
+
+    joint: dict[str, Any]
+    private: dict[str, dict[str, Any]]
+
+
+def split_record(record: dict[str, Any]) -> RecordParts:
+    """Take each partner's private items out of a complete record (``export_record``)."""
+    joint = copy.deepcopy(record)
+    role_of = {p["id"]: p["role"] for p in joint["partners"]}
+    private: dict[str, dict[str, Any]] = {
+        p["role"]: {
+            "private_to": {"role": p["role"], "first_name": p["first_name"], "id": p["id"]},
+            "intake": [],
+            "measures": [],
+            "reflections": [],
+            "risk": [],
+        }
+        for p in joint["partners"]
+    }
+    for response in joint["intake"]:
+        mine = private[role_of[response["partner_id"]]]
+        pages = response.get("pages") or {}
+        scores = response.get("scores") or {}
+        held: dict[str, Any] = {
+            "intake_id": response["id"],
+            "pages": {slug: pages.pop(slug) for slug in PRIVATE_PAGES if slug in pages},
+        }
+        if scores:
+            held["flags"] = scores.pop("flags", [])
+            measures = scores.get("measures", {})
+            held["measures"] = {
+                slug: measures.pop(slug) for slug in WELLBEING_MEASURES if slug in measures
+            }
+        mine["intake"].append(held)
+    kept = []
+    for result in joint["measures"]:
+        if result["instrument"] in WELLBEING_MEASURES:
+            private[role_of[result["partner_id"]]]["measures"].append(result)
+        else:
+            kept.append(result)
+    joint["measures"] = kept
+    for assignment in joint["homework"]:
+        for check_in in assignment["check_ins"]:
+            if check_in.get("reflection") and not check_in.get("share_with_partner"):
+                private[role_of[check_in["partner_id"]]]["reflections"].append(
+                    {
+                        "check_in_id": check_in["id"],
+                        "assignment_id": assignment["id"],
+                        "assignment_title": assignment["title"],
+                        "checked_in_on": check_in["checked_in_on"],
+                        "reflection": check_in.pop("reflection"),
+                    }
+                )
+                check_in["reflection"] = None
+    for row in joint.pop("risk", []):
+        private[role_of[row["partner_id"]]]["risk"].append(row)
+    return RecordParts(joint=joint, private=private)
+
+
+def for_partner(parts: RecordParts, role: str, other_ids: frozenset[str]) -> RecordParts:
+    """What may go to the partner ``role``: the joint record without what the therapist
+    wrote from the other partner's private disclosures, and only their own private part.
+
+    ``other_ids`` are the keys of the other partner's own records (their partner row,
+    links, intakes, measures, check-ins, risk rows): audit lines about them, or made
+    through the other partner's links, are left out."""
+    joint = copy.deepcopy(parts.joint)
+    for assignment in joint["homework"]:
+        assignment.pop("contraindication_override", None)
+    for therapy_session in joint["sessions"]:
+        note = therapy_session.get("note")
+        if note and isinstance(note.get("content"), dict):
+            note["content"].pop("risk", None)
+    joint["audit"] = [
+        event
+        for event in joint["audit"]
+        if not event["action"].startswith(_DERIVED_ACTIONS)
+        and event["actor_id"] not in other_ids
+        and event["record_id"] not in other_ids
+    ]
+    return RecordParts(joint=joint, private={role: parts.private[role]})
+
+
+def partner_record_ids(couple: Couple, role: str) -> frozenset[str]:
+    """The keys of one partner's own records (see ``for_partner``)."""
+    partner = couple.partner(role)
+    session = db_session()
+    ids: set[Any] = {partner.id}
+    for model, column in (
+        (ClientLink, ClientLink.partner_id),
+        (IntakeResponse, IntakeResponse.partner_id),
+        (MeasureResult, MeasureResult.partner_id),
+        (HomeworkCheckIn, HomeworkCheckIn.partner_id),
+        (RiskDisclosure, RiskDisclosure.partner_id),
+        (RiskAssessment, RiskAssessment.partner_id),
+    ):
+        ids.update(session.scalars(sa.select(model.id).where(column == partner.id)))
+    return frozenset(str(i) for i in ids)
+
+
+def _readme(couple: Couple, parts: RecordParts, audience: str | None) -> str:
+    names = {p.role: p.full_name for p in couple.partners}
+    lines = [
+        f"Case record: {couple.label}",
+        "",
+        "record.json and reports/ hold the joint record: nothing private to either partner.",
+    ]
+    if audience is None:
+        lines += [
+            "This is the couple's record. Each partner's private answers (safety, wellbeing,",
+            "their flags and risk state, reflections they did not share) are in a folder of",
+            "their own, once. Never give one partner's private folder to the other partner.",
+            "Session notes, addenda and homework overrides are the therapist's record and may",
+            "refer to a partner's private disclosures: review them before sharing any part.",
+        ]
+    else:
+        lines += [
+            f"This is the record for {names[audience]} (partner {audience.upper()}) alone.",
+            "It holds nothing private to the other partner. Their own private answers are in",
+            "their private folder. Signed session reports and each note's risk section are",
+            "left out (they may refer to the other partner's private disclosures); review the",
+            "session notes below before releasing this record.",
+        ]
+    for role in sorted(parts.private):
+        lines.append(f"{private_folder(role)}/: PRIVATE to {names[role]} (partner {role.upper()}).")
+    return "\n".join(lines) + "\n"
+
+
+def joint_progress(report: ProgressReport) -> ProgressReport:
+    """The progress report as the joint record prints it: without the wellbeing charts
+    (each partner's PHQ-9 and GAD-7 are in their private folder)."""
+    charts = {slug: spec for slug, spec in report.charts.items() if slug not in WELLBEING_MEASURES}
+    return replace(report, charts=charts)
+
+
+def joint_intake(intake: CoupleIntake) -> CoupleIntake:
+    """The intake summary's data as the joint record prints it: without the wellbeing
+    measures (print it with ``include_private=False`` too, for the safety sections)."""
+    return replace(
+        intake, measures=[row for row in intake.measures if row.slug not in WELLBEING_MEASURES]
+    )
+
+
+def private_folder(role: str) -> str:
+    return f"private-to-partner-{role}"
+
+
+def export_zip(couple: Couple, pdfs: dict[str, bytes], *, audience: str | None = None) -> bytes:
+    """The case's record as ``record.json`` plus its PDFs, in one zip file, with each
+    partner's private part in a folder of its own. ``audience`` None is the couple's
+    record; "a" or "b" the record for that partner alone (see ``for_partner``)."""
+    parts = split_record(export_record(couple))
+    if audience is not None:
+        other = "b" if audience == "a" else "a"
+        parts = for_partner(parts, audience, partner_record_ids(couple, other))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "record.json", json.dumps(export_record(couple), indent=2, ensure_ascii=False)
-        )
+        archive.writestr("README.txt", _readme(couple, parts, audience))
+        archive.writestr("record.json", json.dumps(parts.joint, indent=2, ensure_ascii=False))
+        for role, held in sorted(parts.private.items()):
+            folder = private_folder(role)
+            name = couple.partner(role).full_name
+            notice = (
+                f"PRIVATE to {name} (partner {role.upper()}). What this partner told their "
+                "therapist privately: never to be given to the other partner."
+            )
+            archive.writestr(f"{folder}/README.txt", notice + "\n")
+            archive.writestr(
+                f"{folder}/private-record.json",
+                json.dumps({"notice": notice, **held}, indent=2, ensure_ascii=False),
+            )
         for name, pdf in sorted(pdfs.items()):
             archive.writestr(f"reports/{name}", pdf)
     return buffer.getvalue()
@@ -254,6 +484,8 @@ def purge_case(couple_id: uuid.UUID) -> None:
         sa.delete(MeasureResult).where(MeasureResult.partner_id.in_(partner_ids)),
         sa.delete(IntakePage).where(IntakePage.response_id.in_(response_ids)),
         sa.delete(IntakeResponse).where(IntakeResponse.id.in_(response_ids)),
+        sa.delete(RiskDisclosure).where(RiskDisclosure.partner_id.in_(partner_ids)),
+        sa.delete(RiskAssessment).where(RiskAssessment.partner_id.in_(partner_ids)),
         sa.delete(ClientLink).where(ClientLink.partner_id.in_(partner_ids)),
         sa.delete(Partner).where(Partner.id.in_(partner_ids)),
         sa.delete(Couple).where(Couple.id == couple_id),

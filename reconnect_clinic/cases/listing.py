@@ -11,8 +11,8 @@ with the therapist as a bind parameter, is constructed once rather than per requ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from ..models import CaseStatus, Couple, Partner, PartnerRole, Therapist, person_name
+from ..risk.core import RiskLevel
 from ..security.access import VIEWER_PARAMETER, sees_all_cases, visible_couples_criteria
 from ..state import db_session
 
@@ -37,6 +38,8 @@ class CaseLine:
     opened_on: date
     closed_on: date | None
     partner_names: tuple[str, ...]
+    # The most urgent open risk of either partner (risk/queries.py), None when none.
+    risk_level: RiskLevel | None = None
 
 
 @cache
@@ -89,6 +92,15 @@ def case_lines(rows: Iterable[Sequence[Any]]) -> list[CaseLine]:
         )
         lines.append(CaseLine(case_id, label, status, opened_on, closed_on, names))
     return lines
+
+
+def order_by_attention(
+    lines: Sequence[CaseLine], open_levels: Mapping[uuid.UUID, RiskLevel]
+) -> list[CaseLine]:
+    """The lines with their risk marker, cases with an open risk first (high before
+    concern), each group in the list's own order: what needs the therapist comes first."""
+    marked = [replace(line, risk_level=open_levels.get(line.id)) for line in lines]
+    return sorted(marked, key=lambda line: -(line.risk_level or 0))
 
 
 def caseload(therapist: Therapist, shown: str) -> list[CaseLine]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
 from ..homework import library
+from ..homework.operations import ruled_out_tags
 from ..homework.recommend import suggest
 from ..homework.summary import assignment_rows, reflections
 from ..homework.views import couple_assignments
@@ -21,18 +23,22 @@ from ..models import (
     ClientLink,
     Couple,
     IntakeResponse,
+    IntakeStatus,
     SuggestionDecision,
     utcnow,
 )
 from ..readonly import read_only
 from ..reports.service import couple_sessions
+from ..risk.panel import RiskPanel, risk_panel
+from ..risk.queries import caseload_open_levels, couple_risk_records, risks_by_role
+from ..risk.views import RiskForm
 from ..security.access import couple_or_404
 from ..security.audit import couple_log, record_event
 from ..security.forms import PostOnlyForm
 from ..security.link_views import NewLinkForm
 from ..state import db_session, get_state
 from .forms import CoupleForm, PartnerForm
-from .listing import STATUS_FILTERS, caseload
+from .listing import STATUS_FILTERS, caseload, order_by_attention
 from .operations import CaseDetails, PartnerDetails, open_case, update_case
 
 
@@ -68,6 +74,8 @@ def dashboard() -> Any:
     if shown not in STATUS_FILTERS:
         shown = "open"
     couples = caseload(therapist, shown)
+    if couples:  # one statement for every case's risk marker, and open risks first
+        couples = order_by_attention(couples, caseload_open_levels(therapist, shown))
     # One url_for and a substitution per line, rather than a url_for per line (each
     # builds the URL through the whole routing map): the list is the app's most used page.
     placeholder = uuid.UUID(int=0)
@@ -109,6 +117,7 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
     links = session.scalars(sa.select(ClientLink).where(ClientLink.partner_id.in_(partner_ids)))
     intake = summarise(get_state().taxonomy, couple.partners, responses, links, utcnow())
     homework = couple_homework(couple, intake)
+    risks = couple_risk_panel(couple, responses)
     # The page is drawn before the commit: committing expires every row loaded, and the
     # template would then reload them one query per session, assignment and check-in it
     # touches (an N+1 that grows with the case). The audit lines come after the drawing:
@@ -119,6 +128,8 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
         couple=couple,
         intake=intake,
         homework=homework,
+        risks=risks,
+        risk_form=RiskForm(),
         sessions=couple_sessions(couple),
         link_form=NewLinkForm(),
         post_form=PostOnlyForm(),
@@ -152,7 +163,7 @@ def couple_homework(couple: Couple, intake: CoupleIntake) -> dict[str, Any]:
     """Suggestions, assignments with adherence, and the reflections feed for a couple."""
     assignments = couple_assignments(couple)
     scores = {item.partner.role: item.scores for item in intake.partners}
-    flags = frozenset(flag.flag for item in intake.partners for flag in item.flags)
+    ruled_out = ruled_out_tags(risks_by_role(couple))
     decided = db_session().scalars(
         sa.select(SuggestionDecision).where(SuggestionDecision.couple_id == couple.id)
     )
@@ -164,7 +175,7 @@ def couple_homework(couple: Couple, intake: CoupleIntake) -> dict[str, Any]:
             library.load(),
             scores.get("a"),
             scores.get("b"),
-            flags=flags,
+            ruled_out=ruled_out,
             dismissed=dismissed,
             assigned=open_steps,
         ),
@@ -172,6 +183,21 @@ def couple_homework(couple: Couple, intake: CoupleIntake) -> dict[str, Any]:
         "reflections": reflections(assignments, couple.partners)[:20],
         "intake_done": intake.any_submitted,
     }
+
+
+def couple_risk_panel(couple: Couple, responses: Sequence[IntakeResponse]) -> RiskPanel:
+    """The couple's risks as the page's panel shows them, beside the answers behind
+    them (from the intakes already loaded for the page)."""
+    records, risks = couple_risk_records(couple)
+    return risk_panel(
+        get_state().taxonomy,
+        couple.partners,
+        risks,
+        records.disclosures,
+        records.assessments,
+        {r.id: r.page_values() for r in responses},
+        frozenset(r.id for r in responses if r.status == IntakeStatus.DRAFT),
+    )
 
 
 class _Obj:
@@ -213,37 +239,51 @@ def couple_audit(couple_id: uuid.UUID) -> Any:
 @bp.route("/couples/<uuid:couple_id>/export.zip")
 @therapist_required
 def couple_export(couple_id: uuid.UUID) -> Any:
-    """The case's complete record for a records request: JSON of everything, and PDFs."""
-    from flask import make_response
+    """The case's complete record for a records request: JSON of everything, and PDFs.
+
+    ``?for=a`` (or ``b``) makes the record for that partner alone, which holds nothing
+    private of the other partner (see ``lifecycle.for_partner``)."""
+    from flask import abort, make_response
 
     from ..reports import service
-    from .lifecycle import export_zip
+    from .lifecycle import export_zip, joint_intake, joint_progress
 
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
+    audience = request.args.get("for") or None
+    if audience not in (None, "a", "b"):
+        abort(404)
     today = _today()
     progress = service.load_progress_report(couple, today)
+    # The PDFs are the joint record: no partner's private answers or wellbeing measures
+    # (those are in each partner's private folder, once).
     pdfs = {
-        "progress-report.pdf": service.progress_report_pdf(couple, progress),
+        "progress-report.pdf": service.progress_report_pdf(couple, joint_progress(progress)),
         "intake-summary.pdf": service.html_to_pdf(
-            service.intake_summary_html(couple, progress.intake, printable=True)
+            service.intake_summary_html(
+                couple, joint_intake(progress.intake), printable=True, include_private=False
+            )
         ),
     }
-    for therapy_session in service.couple_sessions(couple):
+    # A signed report prints its note's risk section, which may speak of the other
+    # partner's private disclosures: not in a partner's own record.
+    reported = service.couple_sessions(couple) if audience is None else []
+    for therapy_session in reported:
         if therapy_session.note is not None and therapy_session.note.is_signed:
             pdfs[f"session-{therapy_session.held_on}-{therapy_session.id}.pdf"] = (
                 service.session_report_pdf(couple, therapy_session)
             )
-    body = export_zip(couple, pdfs)
+    body = export_zip(couple, pdfs, audience=audience)
     record_event(
         "couple.export",
         actor=therapist,
         record=couple,
         couple_id=couple.id,
-        detail={"files": sorted(pdfs)},
+        detail={"files": sorted(pdfs), "for": audience or "couple"},
     )
     db_session().commit()
     response = make_response(body)
     response.headers["Content-Type"] = "application/zip"
-    response.headers["Content-Disposition"] = 'attachment; filename="case-record.zip"'
+    filename = f"case-record-partner-{audience}.zip" if audience else "case-record.zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

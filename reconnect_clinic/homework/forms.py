@@ -35,11 +35,24 @@ FREQUENCY_CHOICES = [
 ]
 
 
+# The exercise select starts on this empty option, so a form sent untouched assigns
+# nothing (and says so beside the field) rather than whatever happened to come first.
+NO_EXERCISE = SelectChoice("", "Choose an exercise…")
+
+
 class AssignForm(FlaskForm):
     exercise = SelectField(
         "Exercise",
         validators=[InputRequired("Please choose an exercise.")],
         description="From the library or your own exercises, by healing step.",
+    )
+    override_reason = TextAreaField(
+        "Why you are giving it anyway",
+        validators=[Optional(), Length(max=2000)],
+        filters=[clean_text],
+        description="Needed only for an exercise marked “on hold” for this couple. Kept "
+        "sealed with the assignment and shown to therapists only, never to the partners; "
+        "the audit log records that you overrode, not what you wrote.",
     )
     assignee = RadioField(
         "For",

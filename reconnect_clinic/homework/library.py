@@ -20,15 +20,18 @@ import functools
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, cast, get_args
 
 from .. import taxonomy as _taxonomy
+from ..risk.core import CONTRAINDICATION_TAGS
 
 __all__ = [
+    "CONTRAINDICATIONS",
+    "CONTRAINDICATION_LABELS",
     "Exercise",
     "Frequency",
     "Library",
@@ -50,6 +53,21 @@ MAX_DURATION_MINUTES = 240
 MAX_INSTRUCTIONS = 12
 MAX_REFLECTION_PROMPTS = 6
 
+#: The contraindication tags an exercise may carry, one per kind of risk
+#: (``reconnect_clinic.risk.CONTRAINDICATION_TAGS``): an exercise tagged with one is not
+#: suggested, nor assigned without a therapist's written override, while that kind of
+#: risk is open or acknowledged for either partner.
+CONTRAINDICATIONS: frozenset[str] = frozenset(CONTRAINDICATION_TAGS.values())
+#: How the therapist's pages name each tag.
+CONTRAINDICATION_LABELS: Mapping[str, str] = {
+    "ipv": "a safety concern at home (fear, violence, control or threats)",
+    "self_harm": "thoughts of self-harm",
+    "active_affair": "an affair still going on",
+}
+# Joint work puts the partners in a room (or a conversation) together and asks each to
+# open up to the other: never while one of them may be in danger from the other.
+_JOINT_RULED_OUT_BY = "ipv"
+
 _SLUG_RE = re.compile(r"[a-z][a-z0-9_]*")
 _DEFAULT_FILE = "exercises.toml"
 
@@ -69,8 +87,12 @@ _EXERCISE_KEYS = frozenset(
         "instructions",
         "reflection_prompts",
         "therapist_note",
+        "contraindications",
+        "privacy",
     }
 )
+# Fields later editions added: a snapshot stored before them reads them as empty.
+_OPTIONAL_SNAPSHOT_KEYS = frozenset({"contraindications", "privacy"})
 _SNAPSHOT_TEXT_KEYS = (
     "library_version",
     "slug",
@@ -103,6 +125,11 @@ class Exercise:
     ``library_version`` records which edition of the library the text comes from. It is
     keyword-only so the clinical fields keep their natural positional order, and it travels
     with every snapshot so a stored assignment can always say where its wording came from.
+
+    ``contraindications`` are the kinds of risk (tags of :data:`CONTRAINDICATIONS`) during
+    which the exercise must not be given without a therapist's written override.
+    ``privacy`` is advice for the partner on keeping what they write private (where to
+    keep it, that they need not share it); empty for exercises that involve no writing.
     """
 
     slug: str
@@ -117,6 +144,8 @@ class Exercise:
     reflection_prompts: tuple[str, ...]
     therapist_note: str
     library_version: str = field(kw_only=True)
+    contraindications: tuple[str, ...] = field(default=(), kw_only=True)
+    privacy: str = field(default="", kw_only=True)
 
     def as_snapshot(self) -> dict[str, Any]:
         """Return a plain, JSON-ready copy of every field, for storing with an assignment.
@@ -138,7 +167,13 @@ class Exercise:
             "instructions": list(self.instructions),
             "reflection_prompts": list(self.reflection_prompts),
             "therapist_note": self.therapist_note,
+            "contraindications": list(self.contraindications),
+            "privacy": self.privacy,
         }
+
+    def ruled_out_by(self, tags: Iterable[str]) -> frozenset[str]:
+        """Which of ``tags`` (those a couple's risks rule out) this exercise carries."""
+        return frozenset(self.contraindications).intersection(tags)
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any]) -> Exercise:
@@ -151,7 +186,8 @@ class Exercise:
         wrongly typed field.
         """
         where = f"snapshot {snapshot.get('slug')!r}"
-        missing = sorted((_EXERCISE_KEYS | {"library_version"}) - set(snapshot))
+        required = (_EXERCISE_KEYS | {"library_version"}) - _OPTIONAL_SNAPSHOT_KEYS
+        missing = sorted(required - set(snapshot))
         if missing:
             raise LibraryError(f"{where}: missing field(s) {', '.join(map(repr, missing))}")
         for key in ("times_per_week", "duration_minutes"):
@@ -164,6 +200,12 @@ class Exercise:
         for key in _SNAPSHOT_TEXT_KEYS:
             if not isinstance(snapshot[key], str):
                 raise LibraryError(f"{where}: field {key!r} must be a string")
+        tags = snapshot.get("contraindications", [])
+        if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
+            raise LibraryError(f"{where}: field 'contraindications' must be a list of strings")
+        privacy = snapshot.get("privacy", "")
+        if not isinstance(privacy, str):
+            raise LibraryError(f"{where}: field 'privacy' must be a string")
         return cls(
             slug=snapshot["slug"],
             step=snapshot["step"],
@@ -177,6 +219,8 @@ class Exercise:
             reflection_prompts=tuple(snapshot["reflection_prompts"]),
             therapist_note=snapshot["therapist_note"],
             library_version=snapshot["library_version"],
+            contraindications=tuple(tags),
+            privacy=privacy,
         )
 
 
@@ -358,6 +402,10 @@ def _parse_exercise(table: Any, label: str, version: str, known_steps: set[str])
             f"{where}: field 'duration_minutes' is {duration}; it must be 1 to "
             f"{MAX_DURATION_MINUTES}"
         )
+    contraindications = _contraindications(table, mode, where)
+    privacy = table.get("privacy", "")
+    if not isinstance(privacy, str) or ("privacy" in table and not privacy.strip()):
+        raise LibraryError(f"{where}: field 'privacy' must be text (leave it out if not needed)")
 
     return Exercise(
         slug=slug,
@@ -372,7 +420,33 @@ def _parse_exercise(table: Any, label: str, version: str, known_steps: set[str])
         reflection_prompts=_text_list(table, "reflection_prompts", MAX_REFLECTION_PROMPTS, where),
         therapist_note=_text(table, "therapist_note", where),
         library_version=version,
+        contraindications=contraindications,
+        privacy=privacy.strip(),
     )
+
+
+def _contraindications(table: Mapping[str, Any], mode: str, where: str) -> tuple[str, ...]:
+    """The exercise's contraindication tags: required (an empty list is a decision too),
+    each a known tag, none twice, and ``ipv`` on every joint exercise."""
+    value = table.get("contraindications")
+    if not isinstance(value, list):
+        raise LibraryError(
+            f"{where}: field 'contraindications' is missing or not a list (use [] for none)"
+        )
+    known = ", ".join(map(repr, sorted(CONTRAINDICATIONS)))
+    for tag in value:
+        if tag not in CONTRAINDICATIONS:
+            raise LibraryError(
+                f"{where}: field 'contraindications' has unknown tag {tag!r}; expected {known}"
+            )
+    if len(set(value)) != len(value):
+        raise LibraryError(f"{where}: field 'contraindications' names a tag twice")
+    if mode == "together" and _JOINT_RULED_OUT_BY not in value:
+        raise LibraryError(
+            f"{where}: a joint exercise must carry the {_JOINT_RULED_OUT_BY!r} "
+            "contraindication (no joint work while a partner may be unsafe)"
+        )
+    return tuple(value)
 
 
 def _check_keys(table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:

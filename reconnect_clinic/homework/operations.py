@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,10 +23,12 @@ from ..models import (
     Therapist,
     utcnow,
 )
+from ..risk import PartnerRisk, contraindication_tags
+from ..risk.queries import risks_by_role
 from ..security.audit import record_event
 from ..state import db_session
 from ..taxonomy import Taxonomy
-from .library import Exercise, Library
+from .library import CONTRAINDICATION_LABELS, Exercise, Library
 
 LIBRARY_PREFIX, CUSTOM_PREFIX = "library:", "custom:"
 
@@ -39,13 +43,26 @@ class HomeworkError(ValueError):
 
 
 def custom_exercises(therapist: Therapist) -> list[CustomExercise]:
-    return list(
-        db_session().scalars(
-            sa.select(CustomExercise)
-            .where(CustomExercise.therapist_id == therapist.id, CustomExercise.deleted_at.is_(None))
-            .order_by(CustomExercise.title)
+    """The therapist's own exercises by title (sorted here: titles are sealed)."""
+    rows = db_session().scalars(
+        sa.select(CustomExercise).where(
+            CustomExercise.therapist_id == therapist.id, CustomExercise.deleted_at.is_(None)
         )
     )
+    return sorted(rows, key=lambda exercise: (exercise.title.casefold(), str(exercise.id)))
+
+
+def custom_contraindications(custom: CustomExercise, library: Library) -> tuple[str, ...]:
+    """A therapist's own exercise keeps the contraindications of the library exercise it
+    was copied from (an edit may soften the wording, not the risk), and joint work is
+    never given during abuse without an override, as in the library."""
+    tags: set[str] = set()
+    if custom.based_on:
+        with contextlib.suppress(KeyError):  # copied from an exercise since retired
+            tags.update(library.get(custom.based_on).contraindications)
+    if custom.mode == "together":
+        tags.add("ipv")
+    return tuple(sorted(tags))
 
 
 def custom_as_exercise(custom: CustomExercise, library: Library) -> Exercise:
@@ -62,6 +79,7 @@ def custom_as_exercise(custom: CustomExercise, library: Library) -> Exercise:
         reflection_prompts=tuple(custom.reflection_prompts),
         therapist_note=custom.therapist_note,
         library_version=library.version,
+        contraindications=custom_contraindications(custom, library),
     )
 
 
@@ -115,6 +133,34 @@ def check_details(details: AssignmentDetails, exercise: Exercise) -> None:
         )
 
 
+def ruled_out_tags(risks: Mapping[str, Iterable[PartnerRisk]]) -> frozenset[str]:
+    """The contraindication tags both partners' risks rule out for the couple's homework."""
+    return contraindication_tags(risk for partner in risks.values() for risk in partner)
+
+
+def describe_tags(tags: Iterable[str]) -> str:
+    """The tags in words for the therapist, e.g. "thoughts of self-harm"."""
+    return " and ".join(CONTRAINDICATION_LABELS[tag] for tag in sorted(tags))
+
+
+def check_contraindications(
+    exercise: Exercise, ruled_out: frozenset[str], override_reason: str | None
+) -> frozenset[str]:
+    """The tags this assignment overrides (empty when nothing is in the way).
+
+    An exercise a couple's risks rule out is refused unless the therapist wrote why they
+    give it anyway. Raises HomeworkError beside the exercise field.
+    """
+    conflict = exercise.ruled_out_by(ruled_out)
+    if conflict and not (override_reason or "").strip():
+        raise HomeworkError(
+            f"On hold for this couple while there is {describe_tags(conflict)}. Choose "
+            "another exercise, or write below why you are giving this one anyway.",
+            "exercise",
+        )
+    return conflict
+
+
 def assign(
     couple: Couple,
     therapist: Therapist,
@@ -124,8 +170,16 @@ def assign(
     *,
     suggestion_reason: str | None = None,
     exercise_ref: str | None = None,
+    override_reason: str | None = None,
+    risks: Mapping[str, Iterable[PartnerRisk]] | None = None,
 ) -> HomeworkAssignment:
+    """Give ``exercise`` to the couple. The couple's risks are read here unless passed,
+    so no caller can skip the contraindications; ``override_reason`` (the therapist's
+    written reason) lets a contraindicated exercise through, sealed and audited."""
     check_details(details, exercise)
+    overridden = check_contraindications(
+        exercise, ruled_out_tags(risks_by_role(couple) if risks is None else risks), override_reason
+    )
     assignment = HomeworkAssignment(
         couple_id=couple.id,
         assigned_by_id=therapist.id,
@@ -142,12 +196,29 @@ def assign(
         therapist_note=details.note or None,
         suggestion_reason=suggestion_reason,
     )
+    if overridden:
+        assignment.contraindication_override = {
+            "tags": sorted(overridden),
+            "reason": (override_reason or "").strip(),
+        }
     session = db_session()
     session.add(assignment)
     session.flush()
     if suggestion_reason:
         decide_suggestion(couple, therapist, exercise.step, "accepted")
     record_event("homework.assign", actor=therapist, record=assignment, couple_id=couple.id)
+    if overridden:
+        # Which exercise, for the practice's review. Neither the reason (clinical text)
+        # nor the tags overridden: the audit log is readable without the data keys, and
+        # a tag such as "self_harm" would say what a partner disclosed. Both stay sealed
+        # with the assignment.
+        record_event(
+            "homework.override",
+            actor=therapist,
+            record=assignment,
+            couple_id=couple.id,
+            detail={"exercise": exercise_ref or exercise.slug},
+        )
     return assignment
 
 

@@ -17,12 +17,24 @@ from .library import Exercise, Library
 
 # A sign or cause scored at or above this (0-100) is "high" for a partner.
 HIGH_SCORE = 60
-SAFETY_FLAGS = frozenset({"safety_concern", "safety_discuss"})
 
+# What the suggestions say when a couple's risks hold exercises back, by contraindication
+# tag (the exercises carrying the tag are left out; see homework/data/exercises.toml).
 SAFETY_NOTE = (
-    "A safety answer is flagged for this couple, so no joint exercise is suggested: see "
-    "each partner on their own first, and assign shared work only once it is safe."
+    "A safety concern is open for this couple, so no joint exercise is suggested, nor any "
+    "that presumes shared responsibility or reconciliation (forgiveness, seeing it from "
+    "the other's side, owning your part): see each partner on their own first, and assign "
+    "shared work only once it is safe."
 )
+SELF_HARM_NOTE = (
+    "A partner has disclosed thoughts of self-harm, so exercises that could deepen "
+    "hopelessness or isolation when done alone are not suggested."
+)
+AFFAIR_NOTE = (
+    "An affair is recorded as still going on, so exercises that presume it has ended "
+    "(rebuilding trust, forgiveness, deepening intimacy) are not suggested."
+)
+HOLD_NOTES = {"ipv": SAFETY_NOTE, "self_harm": SELF_HARM_NOTE, "active_affair": AFFAIR_NOTE}
 
 
 @dataclass(frozen=True)
@@ -42,8 +54,13 @@ class Suggestion:
 @dataclass(frozen=True)
 class Suggestions:
     items: tuple[Suggestion, ...]
-    safety_note: str | None = None
+    notes: tuple[str, ...] = ()  # why some exercises are held back, one per tag
     dismissed: frozenset[str] = field(default_factory=frozenset)
+    ruled_out: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def safety_note(self) -> str | None:
+        return " ".join(self.notes) or None
 
 
 def _score(stored: Mapping[str, Any] | None, slug: str) -> int | None:
@@ -59,7 +76,7 @@ def suggest(
     a_scores: Mapping[str, Any] | None,
     b_scores: Mapping[str, Any] | None,
     *,
-    flags: frozenset[str] = frozenset(),
+    ruled_out: frozenset[str] = frozenset(),
     dismissed: frozenset[str] = frozenset(),
     assigned: frozenset[str] = frozenset(),
     limit: int = 5,
@@ -68,8 +85,10 @@ def suggest(
     """The healing steps that fit a couple best, with their reasons.
 
     ``a_scores`` and ``b_scores`` are the partners' stored intake scores (either may be
-    None). Steps the therapist dismissed or already assigned are left out. With a safety
-    flag, only individual exercises are offered and the result says why.
+    None). Steps the therapist dismissed or already assigned are left out. ``ruled_out``
+    holds the contraindication tags of the couple's risks
+    (``reconnect_clinic.risk.contraindication_tags``): no exercise carrying one is
+    offered, and the result says why.
     """
     weights: dict[str, int] = {}
     reasons: dict[str, list[str]] = {}
@@ -86,7 +105,8 @@ def suggest(
             )
             reasons.setdefault(link.step, []).append(f"{because} ({link.rationale})")
 
-    joint_allowed = not (flags & SAFETY_FLAGS)
+    # Every joint exercise carries "ipv" (the library's loader checks it).
+    joint_allowed = "ipv" not in ruled_out
     ranked = sorted(
         (step for step in weights if step not in dismissed and step not in assigned),
         key=lambda step: (-weights[step], taxonomy.step(step).number),
@@ -94,9 +114,7 @@ def suggest(
     items = []
     for step in ranked[:limit]:
         exercises = tuple(
-            exercise
-            for exercise in library.for_step(step)
-            if joint_allowed or exercise.mode == "individual"
+            exercise for exercise in library.for_step(step) if not exercise.ruled_out_by(ruled_out)
         )
         items.append(
             Suggestion(
@@ -110,6 +128,7 @@ def suggest(
         )
     return Suggestions(
         items=tuple(items),
-        safety_note=None if joint_allowed else SAFETY_NOTE,
+        notes=tuple(note for tag, note in HOLD_NOTES.items() if tag in ruled_out),
         dismissed=dismissed,
+        ruled_out=ruled_out,
     )

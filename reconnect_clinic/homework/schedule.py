@@ -98,31 +98,44 @@ def adherence(
     )
 
 
+# A calendar entry is read by whoever sees the partner's phone, and calendars are often
+# synced to outside services or shared with a household: the entries name nothing
+# clinical (no exercise, no therapist, no practice, no note), only a neutral reminder.
+CALENDAR_SUMMARY = {"individual": "Time for yourself", "together": "Time together"}
+CALENDAR_PRODID = "-//reminders//EN"
+CALENDAR_UID_DOMAIN = "reminders.invalid"
+
+
+def calendar_summary(mode: str) -> str:
+    """The neutral title of a calendar entry for an exercise done in ``mode``."""
+    return CALENDAR_SUMMARY.get(mode, CALENDAR_SUMMARY["individual"])
+
+
 def calendar_file(
     *,
     uid_base: str,
-    title: str,
-    summary_text: str,
+    summary: str,
     days: Iterable[date],
     duration_minutes: int,
     created: datetime,
 ) -> bytes:
     """An .ics file with one all-day event per planned day.
 
-    It carries the exercise's title and a short note only: calendars are often synced to
-    outside services, so no names, scores or reflections go into them.
+    Each event carries the neutral ``summary`` (see :func:`calendar_summary`) and a
+    length only: never the exercise's title, a therapist's note, names, scores or
+    reflections.
     """
     calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//reconnect_clinic//homework//EN")
+    calendar.add("prodid", CALENDAR_PRODID)
     calendar.add("version", "2.0")
     for day in days:
         event = icalendar.Event()
-        event.add("uid", f"{uid_base}-{day.isoformat()}@reconnect-clinic")
+        event.add("uid", f"{uid_base}-{day.isoformat()}@{CALENDAR_UID_DOMAIN}")
         event.add("dtstamp", created)
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
-        event.add("summary", title)
-        event.add("description", f"{summary_text} (about {duration_minutes} minutes)")
+        event.add("summary", summary)
+        event.add("description", f"About {duration_minutes} minutes.")
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
     return calendar.to_ical()

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
 from ..models import (
@@ -26,6 +27,7 @@ from ..models import (
     Therapist,
     utcnow,
 )
+from ..risk.queries import risks_by_role
 from ..security.access import couple_or_404, visible_couples
 from ..security.audit import record_event
 from ..security.forms import PostOnlyForm
@@ -33,7 +35,7 @@ from ..security.link_session import link_ref
 from ..security.link_views import partner_context
 from ..state import db_session, get_state
 from . import library as library_module
-from .forms import AssignForm, CheckInForm, ExerciseForm, lines, today
+from .forms import NO_EXERCISE, AssignForm, CheckInForm, ExerciseForm, lines, today
 from .operations import (
     CUSTOM_PREFIX,
     LIBRARY_PREFIX,
@@ -42,13 +44,16 @@ from .operations import (
     HomeworkError,
     assign,
     close_assignment,
+    custom_as_exercise,
     custom_exercises,
     decide_suggestion,
+    describe_tags,
     record_check_in,
     resolve_exercise,
+    ruled_out_tags,
     save_custom_exercise,
 )
-from .schedule import calendar_file, scheduled_days
+from .schedule import calendar_file, calendar_summary, scheduled_days
 from .summary import CSV_HEADER, assignment_rows, csv_rows, spreadsheet_safe
 
 PURPOSE = LinkPurpose.HOMEWORK.value
@@ -71,24 +76,41 @@ def couple_assignments(couple: Couple) -> list[HomeworkAssignment]:
     )
 
 
-def exercise_choices(therapist: Therapist) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Options for the exercise select, grouped by healing step in the taxonomy's order."""
+# How an option of the exercise select names what holds it back.
+HOLD_WORDS = {"ipv": "safety", "self_harm": "self-harm", "active_affair": "affair"}
+
+
+def exercise_choices(therapist: Therapist, ruled_out: frozenset[str]) -> list[SelectChoice]:
+    """Options for the exercise select: none chosen first, then every exercise grouped by
+    healing step in the taxonomy's order, those the couple's risks rule out marked."""
     taxonomy = get_state().taxonomy
     library = _library()
     mine = custom_exercises(therapist)
-    groups = []
+
+    def label(text: str, exercise: library_module.Exercise) -> str:
+        held = exercise.ruled_out_by(ruled_out)
+        if not held:
+            return text
+        return f"{text} · on hold: {', '.join(HOLD_WORDS[tag] for tag in sorted(held))}"
+
+    choices = [NO_EXERCISE]
     for step in taxonomy.steps:
-        options = [
-            (f"{LIBRARY_PREFIX}{e.slug}", f"{e.title} ({e.mode})")
+        choices += [
+            SelectChoice(
+                f"{LIBRARY_PREFIX}{e.slug}", label(f"{e.title} ({e.mode})", e), optgroup=step.title
+            )
             for e in library.for_step(step.slug)
         ]
-        options += [
-            (f"{CUSTOM_PREFIX}{c.id}", f"{c.title} (yours, {c.mode})")
+        choices += [
+            SelectChoice(
+                f"{CUSTOM_PREFIX}{c.id}",
+                label(f"{c.title} (yours, {c.mode})", custom_as_exercise(c, library)),
+                optgroup=step.title,
+            )
             for c in mine
             if c.step == step.slug
         ]
-        groups.append((step.title, options))
-    return groups
+    return choices
 
 
 # --- therapist: assigning -------------------------------------------------------------
@@ -100,9 +122,10 @@ def homework_assign(couple_id: uuid.UUID) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
     library = _library()
+    risks = risks_by_role(couple)
+    ruled_out = ruled_out_tags(risks)
     form = AssignForm()
-    groups = exercise_choices(therapist)
-    form.exercise.choices = {title: options for title, options in groups if options}
+    form.exercise.choices = exercise_choices(therapist, ruled_out)
     reason = request.values.get("reason", "")[:1000] or None
     if request.method == "GET":
         start = today()
@@ -138,6 +161,8 @@ def homework_assign(couple_id: uuid.UUID) -> Any:
                 get_state().taxonomy,
                 suggestion_reason=reason,
                 exercise_ref=form.exercise.data,
+                override_reason=form.override_reason.data or None,
+                risks=risks,
             )
         except HomeworkError as error:
             db_session().rollback()
@@ -148,7 +173,11 @@ def homework_assign(couple_id: uuid.UUID) -> Any:
             flash(f"“{assignment.title}” assigned.", "success")
             return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor="homework"))
     return render_template(
-        "reconnect_clinic/homework_assign.html", couple=couple, form=form, reason=reason
+        "reconnect_clinic/homework_assign.html",
+        couple=couple,
+        form=form,
+        reason=reason,
+        hold=describe_tags(ruled_out) if ruled_out else None,
     )
 
 
@@ -293,6 +322,7 @@ def exercises() -> Any:
         library=_library(),
         mine=custom_exercises(therapist),
         post_form=PostOnlyForm(),
+        hold_labels=library_module.CONTRAINDICATION_LABELS,
     )
 
 
@@ -502,8 +532,7 @@ def homework_calendar(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
     assignment = _partner_assignment_or_404(link.partner, assignment_id)
     body = calendar_file(
         uid_base=str(assignment.id),
-        title=assignment.title,
-        summary_text="Homework from your therapist",
+        summary=calendar_summary(str(assignment.content.get("mode", "individual"))),
         days=scheduled_days(
             assignment.frequency, assignment.times_per_week, assignment.starts_on, assignment.due_on
         ),
@@ -512,5 +541,5 @@ def homework_calendar(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
     )
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="homework.ics"'
+    response.headers["Content-Disposition"] = 'attachment; filename="reminder.ics"'
     return response

@@ -7,7 +7,7 @@ from the taxonomy; measure items from ``reconnect_clinic.measures``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .. import measures
@@ -57,6 +57,18 @@ class IntakePageSpec:
     intro: str
     questions: tuple[Question, ...]
     private: bool = False  # said on the page: answers here never reach the other partner
+    # Saved answers are kept but never shown back on the partner's side (safe on a shared
+    # device): the page comes back unanswered, and a blank answer keeps the saved one.
+    write_only: bool = False
+    # Listed in the partner's own copy of their answers (the thank-you page).
+    recap: bool = True
+    # The heading the therapist's views use, when the page's own title is deliberately
+    # neutral for the partner.
+    staff_title: str = ""
+
+    @property
+    def therapist_title(self) -> str:
+        return self.staff_title or self.title
 
     def question(self, name: str) -> Question:
         for question in self.questions:
@@ -141,8 +153,8 @@ _CONSENT = IntakePageSpec(
     slug="consent",
     title="Consent and signature",
     intro="Please read the practice's consent below. Typing your name counts as your "
-    "signature. After you submit, your answers go to your therapist and can no longer "
-    "be changed through this link.",
+    "signature. Your therapist can see the answers you save along the way; once you "
+    "submit, they can no longer be changed through this link.",
     questions=(
         Question(
             "agree",
@@ -158,39 +170,90 @@ _CONSENT = IntakePageSpec(
     ),
 )
 
+# The safety screen: in the project's own words, not a validated instrument, covering
+# what brief validated screens for intimate partner violence ask (fear; insults and
+# screaming; control; threats; physical harm; strangulation on its own; sexual coercion;
+# weapons), over a stated timeframe, and privately the partner's own use of force. Answers
+# "yes" to strangulation or a weapon raise the level of the risk (reconnect_clinic.risk).
+# Names are stored with the answers: keep them, add new ones.
+_PAST_YEAR = "In the past 12 months, "
 _SAFETY = IntakePageSpec(
     slug="safety",
-    title="Your safety",
-    intro="Your answers on this page are private. Your therapist sees them; your partner "
-    "never does, in any form. Many people answer no to all of these, and that is fine. "
-    "If any of them are true for you, your therapist will want to help you plan safely.",
+    # Neutral on purpose: the title is in the tab, the step list and the history of a
+    # browser someone else may look at.
+    title="A few more questions",
+    staff_title="Safety (private)",
+    intro="These questions are about the past 12 months. Your answers on this page are "
+    "private: your therapist sees them; your partner never does, in any form. Many people "
+    "answer no to all of them, and that is fine. If any are true for you, your therapist "
+    "will want to help you plan for your safety, at your pace.",
     private=True,
+    write_only=True,
+    recap=False,
     questions=(
         Question(
             "safety_afraid",
-            "Are you ever afraid of your partner?",
+            _PAST_YEAR + "have you felt afraid of your partner?",
             "radio",
             SAFETY_CHOICES,
         ),
         Question(
-            "safety_hurt",
-            "In the past year, has your partner hit, pushed, choked or otherwise "
-            "physically hurt you?",
+            "safety_insulted",
+            _PAST_YEAR + "has your partner often insulted you, put you down, or screamed or "
+            "sworn at you?",
             "radio",
             SAFETY_CHOICES,
         ),
         Question(
             "safety_controlled",
-            "Does your partner control where you go, who you see, your phone or your money "
-            "in a way that frightens or limits you?",
+            _PAST_YEAR + "has your partner controlled where you go, who you see, your phone "
+            "or your money in a way that frightens or limits you?",
             "radio",
             SAFETY_CHOICES,
         ),
         Question(
             "safety_threatened",
-            "Has your partner threatened you, your children, your pets, or to harm themselves?",
+            _PAST_YEAR + "has your partner threatened to hurt you, your children or your "
+            "pets, or to harm themselves?",
             "radio",
             SAFETY_CHOICES,
+        ),
+        Question(
+            "safety_hurt",
+            _PAST_YEAR + "has your partner hit, slapped, kicked, pushed or otherwise "
+            "physically hurt you?",
+            "radio",
+            SAFETY_CHOICES,
+        ),
+        Question(
+            "safety_strangled",
+            _PAST_YEAR + "has your partner choked or strangled you, or pressed on your neck "
+            "or throat, even once or briefly?",
+            "radio",
+            SAFETY_CHOICES,
+        ),
+        Question(
+            "safety_sexual",
+            _PAST_YEAR + "has your partner pressured or forced you into sexual activity you "
+            "did not want?",
+            "radio",
+            SAFETY_CHOICES,
+        ),
+        Question(
+            "safety_weapon",
+            _PAST_YEAR + "has your partner threatened you with a knife, gun or other weapon, "
+            "or do they have a weapon you are afraid they could use against you?",
+            "radio",
+            SAFETY_CHOICES,
+        ),
+        Question(
+            "safety_own_force",
+            _PAST_YEAR + "have you pushed, hit or physically hurt your partner, or threatened to?",
+            "radio",
+            SAFETY_CHOICES,
+            hint="Many people in couples therapy have done this at some point. Your honest "
+            "answer stays private and helps your therapist plan therapy that is safe for "
+            "both of you.",
         ),
         Question(
             "safety_note",
@@ -241,15 +304,45 @@ def _measure_questions(instrument_slug: str) -> tuple[Question, ...]:
     )
 
 
-_PAGES: dict[str, tuple[IntakePageSpec, ...]] = {}
+_PAGES: dict[tuple[str, bool], tuple[IntakePageSpec, ...]] = {}
+
+# The consent page when the practice puts it first (RECONNECT_CLINIC_CONSENT_FIRST): the
+# partner signs before answering, and submits on the last page.
+_CONSENT_FIRST = replace(
+    _CONSENT,
+    intro="Before you begin, please read the practice's consent below. Typing your name "
+    "counts as your signature. Your therapist can see the answers you save along the way; "
+    "once you submit them on the last page, they can no longer be changed through this link.",
+)
 
 
-def pages_for(taxonomy: Taxonomy) -> tuple[IntakePageSpec, ...]:
-    """The intake's pages in order, for ``taxonomy`` (built once per taxonomy version)."""
-    pages = _PAGES.get(taxonomy.version)
+def pages_for(
+    taxonomy: Taxonomy, *, consent_first: bool | None = None
+) -> tuple[IntakePageSpec, ...]:
+    """The intake's pages in order, for ``taxonomy`` (built once per taxonomy version).
+
+    The consent page comes last, or first when ``consent_first``; left as None, that is
+    the current app's ``RECONNECT_CLINIC_CONSENT_FIRST`` (False outside an app), so every
+    caller sees the same order without passing it along.
+    """
+    first = consent_first_configured() if consent_first is None else consent_first
+    key = (taxonomy.version, first)
+    pages = _PAGES.get(key)
     if pages is None:
-        pages = _PAGES[taxonomy.version] = _build_pages(taxonomy)
+        built = _build_pages(taxonomy)
+        if first:
+            built = (_CONSENT_FIRST, *(page for page in built if page.slug != _CONSENT.slug))
+        pages = _PAGES[key] = built
     return pages
+
+
+def consent_first_configured() -> bool:
+    """Whether the current app puts the consent page first."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return False
+    return bool(current_app.config.get("RECONNECT_CLINIC_CONSENT_FIRST", False))
 
 
 def _build_pages(taxonomy: Taxonomy) -> tuple[IntakePageSpec, ...]:
@@ -282,6 +375,7 @@ def _build_pages(taxonomy: Taxonomy) -> tuple[IntakePageSpec, ...]:
             intro="Two short, widely used questionnaires about mood and worry over the last "
             "two weeks.",
             questions=_measure_questions("phq9") + _measure_questions("gad7"),
+            recap=False,  # PHQ-9 item 9 asks about self-harm: not for a shared screen
         ),
         _SAFETY,
         _CONSENT,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Field, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -105,6 +107,42 @@ def prefill(form: FlaskForm, page: IntakePageSpec, values: dict[str, str]) -> No
         value = values[question.name]
         field = form[question.name]
         field.data = bool(value) if question.kind == "checkbox" else value
+
+
+def keep_unanswered(
+    formdata: Mapping[str, str], page: IntakePageSpec, saved: Mapping[str, str]
+) -> tuple[MultiDict[str, str], frozenset[str]]:
+    """For a write-only page (see ``IntakePageSpec.write_only``): the posted answers, with
+    every question left blank (or answered with something that is not one of its options)
+    filled in from what was saved before, and the names so filled.
+
+    The page is shown unanswered, so sending it back untouched must lose nothing: a new
+    answer replaces the saved one, and a blank keeps it.
+    """
+    merged: MultiDict[str, str] = MultiDict(formdata)
+    kept: set[str] = set()
+    for question in page.questions:
+        earlier = saved.get(question.name, "")
+        if not earlier:
+            continue
+        posted = merged.get(question.name, "")
+        if question.kind == "radio":
+            blank = posted not in {value for value, _ in question.choices}
+        else:
+            blank = not clean_text(posted).strip()
+        if blank:
+            merged.setlist(question.name, [earlier])
+            kept.add(question.name)
+    return merged, frozenset(kept)
+
+
+def conceal(form: FlaskForm, names: frozenset[str]) -> None:
+    """Blank the fields ``keep_unanswered`` filled in from saved answers, before the form
+    is drawn again: what was saved is never shown back; what was just typed still is."""
+    for name in names:
+        field = form[name]
+        field.data = None if isinstance(field, RadioField) else ""
+        field.raw_data = []
 
 
 def all_forms(taxonomy: Taxonomy) -> dict[str, type[FlaskForm]]:

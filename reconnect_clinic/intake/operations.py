@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ..measures.operations import store_measure_result
 from ..models import (
     ClientLink,
     IntakePage,
@@ -21,9 +22,11 @@ from ..models import (
     Partner,
     utcnow,
 )
+from ..risk.operations import record_intake_disclosures
 from ..security.audit import record_event
 from ..state import db_session
 from ..taxonomy import Taxonomy
+from .consent import CONSENT_PAGE, ConsentDocument, configured_consent
 from .content import page_slugs
 from .scoring import score_intake
 
@@ -134,10 +137,16 @@ def save_page(
     row.values = values
     row.complete = complete
     row.saved_at = now
+    if page == CONSENT_PAGE and complete:
+        # Kept as the partner signs, not at submission: a consent signed first (see
+        # RECONNECT_CLINIC_CONSENT_FIRST) is the text they read then, whatever changes later.
+        sign_consent(response, configured_consent())
     if next_page is not None:
         response.current_page = next_page
     response.updated_at = now
     session.flush()
+    # A disclosure counts the moment it is saved, draft or not (see risk/core.py).
+    record_intake_disclosures(response, {page: values}, now=now)
     if actor is not None:
         record_event(
             "intake.save",
@@ -147,6 +156,13 @@ def save_page(
             detail={"page": page, "complete": complete},
         )
     return row
+
+
+def sign_consent(response: IntakeResponse, document: ConsentDocument) -> None:
+    """Keep ``document`` as the consent this intake's partner signed: its exact text
+    (sealed) and its SHA-256."""
+    response.consent_text = document.signed_text
+    response.consent_sha256 = document.sha256
 
 
 def first_incomplete_page(response: IntakeResponse, taxonomy: Taxonomy) -> str | None:
@@ -168,7 +184,7 @@ def submit_intake(
     link: ClientLink,
     taxonomy: Taxonomy,
     *,
-    consent_name: str,
+    consent_name: str = "",
     now: datetime | None = None,
 ) -> Submission:
     """Score and submit the intake exactly once.
@@ -176,6 +192,9 @@ def submit_intake(
     The response row is locked first (``lock_draft``), so of two submits racing each
     other only one writes scores and measure results; the other finds the intake
     already in and is told so.
+
+    The signature is the one saved on the consent page (``consent_name`` only when that
+    page holds none): with the consent page first, the page submitted is another one.
     """
     now = now or utcnow()
     session = db_session()
@@ -190,20 +209,27 @@ def submit_intake(
     scores = score_intake(taxonomy, response.page_values())
     response.status = IntakeStatus.SUBMITTED.value
     response.submitted_at = now
-    response.consent_name = consent_name
+    signed = response.page_values().get(CONSENT_PAGE, {}).get("signature", "").strip()
+    response.consent_name = signed or consent_name
     response.consent_at = now
+    if response.consent_sha256 is None:  # a draft whose consent page predates keeping it
+        sign_consent(response, configured_consent())
     response.scores = scores.as_json()
     response.current_page = None
     response.updated_at = now
+    # Every page as submitted: a disclosure saved before risk state was kept, or by an
+    # older page, is recorded now (what was recorded already is not recorded again).
+    record_intake_disclosures(response, response.page_values(), now=now)
     for slug, measure in scores.measures.items():
-        session.add(
+        store_measure_result(
             MeasureResult.from_score(
                 measure,
                 partner_id=response.partner_id,
                 item_points=scores.item_points[slug],
                 administered_at=now,
                 intake_response_id=response.id,
-            )
+            ),
+            now=now,
         )
     link.used_at = now
     session.flush()

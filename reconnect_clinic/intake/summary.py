@@ -63,6 +63,16 @@ class PartnerIntake:
             return None
         return self.response.scores
 
+    @property
+    def private_answers(self) -> tuple[tuple[str, str], ...]:
+        """The answers behind this partner's flags, each once: two flags (a "yes" and a
+        "talk in person") rest on the same safety answers, which print once."""
+        seen: dict[tuple[str, str], None] = {}
+        for flag in self.flags:
+            for answer in flag.answers:
+                seen.setdefault(answer, None)
+        return tuple(seen)
+
 
 @dataclass(frozen=True)
 class MeasureRow:

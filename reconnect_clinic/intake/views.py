@@ -4,24 +4,30 @@ intake through theirs."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..models import ClientLink, IntakeResponse, IntakeStatus, LinkPurpose
+from ..models import ClientLink, IntakeResponse, IntakeStatus, LinkPurpose, utcnow
+from ..risk import intake_disclosures, newly_disclosed
+from ..risk.resources import EXTENSION_KEY as SUPPORT_KEY
+from ..risk.resources import CrisisResource, CrisisSupport, support_kinds
 from ..security.audit import record_event
-from ..security.link_session import link_ref
+from ..security.link_session import end_all_link_sessions, link_ref
 from ..security.link_views import partner_context, partner_or_404
 from ..state import config, db_session, get_state
+from .consent import CONSENT_PAGE, configured_consent, consent_pending
 from .content import IntakePageSpec, page_slugs, page_spec, pages_for
-from .forms import form_class, prefill, stored_values
+from .forms import conceal, form_class, keep_unanswered, prefill, stored_values
 from .operations import (
     IntakeClosed,
     IntakeIncomplete,
+    lock_draft,
     response_for_link,
     save_page,
     submit_intake,
@@ -105,20 +111,30 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         if posted:
             flash("Your answers were already sent to your therapist. Nothing was changed.")
         return redirect(url_for(".intake_done", link_id=link.id))
+    if page != CONSENT_PAGE and consent_pending(response, slugs):
+        # Consent first: nothing is asked, or saved, before the partner has signed.
+        db_session().commit()
+        return redirect(url_for(".intake_page", link_id=link.id, page=CONSENT_PAGE))
 
     index = slugs.index(page)
     previous_page = slugs[index - 1] if index > 0 else None
     following_page = slugs[index + 1] if index + 1 < len(slugs) else None
-    form = form_class(taxonomy, spec)()
+    cls = form_class(taxonomy, spec)
 
     if not posted:
-        saved = response.page_values().get(page)
-        if saved:
+        form = cls()
+        stored = response.page_values()
+        saved = stored.get(page)
+        # A write-only page (the safety questions) never shows what was saved, so nothing
+        # of it is read back; the page only says that answers were saved.
+        if saved and not spec.write_only:
             prefill(form, spec, saved)
         # Drawn before the commit, which would expire the rows the page reads, and before
         # the audit line, which holds the audit chain's lock until the commit.
-        html = _render_page(form, spec, response, link)
-        if saved:
+        html = _render_page(
+            form, spec, response, link, stored, answered=any((saved or {}).values())
+        )
+        if saved and not spec.write_only:
             record_event(
                 "intake.read",
                 actor=link,
@@ -129,6 +145,21 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         db_session().commit()
         return html
 
+    try:
+        # What is stored is read under the lock the save takes, so the answers a blank
+        # keeps and the disclosures compared below are the ones the save replaces.
+        lock_draft(response)
+    except IntakeClosed:
+        db_session().rollback()
+        flash("Your answers were already sent to your therapist. Nothing was changed.")
+        return redirect(url_for(".intake_done", link_id=link.id))
+    stored = response.page_values()
+    kept: frozenset[str] = frozenset()
+    if spec.write_only:
+        formdata, kept = keep_unanswered(request.form, spec, stored.get(page, {}))
+        form = cls(formdata=formdata)
+    else:
+        form = cls()
     action = request.form.get("action", "next")
     valid = form.validate()
     values = stored_values(form, spec)
@@ -148,6 +179,12 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         db_session().rollback()
         flash("Your answers were already sent to your therapist. Nothing was changed.")
         return redirect(url_for(".intake_done", link_id=link.id))
+    after = {**stored, page: values}
+    now = utcnow()
+    if newly_disclosed(intake_disclosures(stored, at=now), intake_disclosures(after, at=now)):
+        # The partner has just told us something: whatever page they see next (this
+        # one again, the next, or the one after an autosave) offers support at once.
+        _offer_support(link)
     if action == "autosave":
         db_session().commit()
         return Response(status=204)
@@ -162,7 +199,8 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         # Committed before drawing (unlike a GET): save_page has written an audit line,
         # whose lock on the chain would otherwise be held while the page is drawn.
         db_session().commit()
-        return _render_page(form, spec, response, link)
+        conceal(form, kept)
+        return _render_page(form, spec, response, link, after, answered=bool(kept))
     if following_page is not None:
         db_session().commit()
         return redirect(url_for(".intake_page", link_id=link.id, page=following_page))
@@ -178,11 +216,22 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
     db_session().commit()
     if not submission.newly_submitted:
         flash("Your answers were already sent to your therapist. Nothing was changed.")
+    elif intake_disclosures(after, at=now):
+        # The thank-you page offers support for everything the intake disclosed, once:
+        # opened again later (perhaps by someone else, from the partner's email) it
+        # shows nothing that hints at what was answered.
+        _offer_support(link)
     return redirect(url_for(".intake_done", link_id=link.id))
 
 
 def _render_page(
-    form: FlaskForm, spec: IntakePageSpec, response: IntakeResponse, link: ClientLink
+    form: FlaskForm,
+    spec: IntakePageSpec,
+    response: IntakeResponse,
+    link: ClientLink,
+    values: dict[str, dict[str, str]],
+    *,
+    answered: bool = False,
 ) -> str:
     done = {p.page for p in response.pages if p.complete}
     slugs = page_slugs(get_state().taxonomy)
@@ -196,10 +245,67 @@ def _render_page(
         done=done,
         link=link,
         link_ref=link_ref(link),
-        consent_text=config("CONSENT_TEXT"),
+        consent=configured_consent(),
         crisis_text=config("CRISIS_TEXT"),
+        support=_support_to_show(link, values),
+        answered_before=answered and spec.write_only,
         client_page=True,
     )
+
+
+# --- support at the moment of disclosure ------------------------------------------------
+
+# Links whose next page offers support: {link id: True}, in the browser's session. Only
+# that a page is due is kept, never what was disclosed (the session cookie is readable
+# on the device); the resources are worked out from the stored answers when drawn.
+_SUPPORT_DUE = "reconnect_clinic_support_due"
+
+
+@dataclass(frozen=True)
+class SupportOffer:
+    """What the support panel shows: the services and the emergency line."""
+
+    resources: tuple[CrisisResource, ...]
+    emergency: str
+    emergency_note: str
+
+
+def _offer_support(link: ClientLink) -> None:
+    due = dict(session.get(_SUPPORT_DUE) or {})
+    due[str(link.id)] = True
+    session[_SUPPORT_DUE] = due
+
+
+def _support_to_show(link: ClientLink, values: dict[str, dict[str, str]]) -> SupportOffer | None:
+    """The support this page shows, once, if a disclosure is waiting for it."""
+    due = session.get(_SUPPORT_DUE)
+    if not isinstance(due, dict) or str(link.id) not in due:
+        return None
+    due = {k: v for k, v in due.items() if k != str(link.id)}
+    if due:
+        session[_SUPPORT_DUE] = due
+    else:
+        session.pop(_SUPPORT_DUE, None)
+    kinds = support_kinds(intake_disclosures(values, at=utcnow()))
+    if not kinds:  # the answer was changed back since
+        return None
+    support: CrisisSupport = current_app.extensions[SUPPORT_KEY]
+    return SupportOffer(
+        resources=support.for_kinds(kinds),
+        emergency=support.emergency,
+        emergency_note=support.emergency_note,
+    )
+
+
+@bp.route("/leave")
+def quick_exit() -> Any:
+    """ "Exit this page": forget every link this browser holds, and leave for a neutral
+    site. The link works without JavaScript; clinic.js also takes the page out of the
+    browser's history (location.replace). Going back afterwards to any partner page finds
+    only the plain page a stranger's browser gets."""
+    end_all_link_sessions()
+    session.pop(_SUPPORT_DUE, None)
+    return redirect(config("QUICK_EXIT_URL"))
 
 
 @bp.route("/intake/<uuid:link_id>/done")
@@ -214,12 +320,15 @@ def intake_done(link_id: uuid.UUID) -> Any:
     if response is None or response.status != IntakeStatus.SUBMITTED:
         return redirect(url_for(".intake_resume", link_id=link.id))
     taxonomy = get_state().taxonomy
-    # What the partner sees of their own answers once they are in: never the private
-    # pages, so a link found later on a shared device does not reveal them.
-    return render_template(
+    values = response.page_values()
+    # What the partner sees of their own answers once they are in: never the safety or
+    # wellbeing pages, so a link found later on a shared device does not reveal them.
+    html = render_template(
         "reconnect_clinic/intake_done.html",
         response=response,
-        pages=[p for p in pages_for(taxonomy) if not p.private],
-        values=response.page_values(),
+        pages=[p for p in pages_for(taxonomy) if p.recap],
+        values=values,
+        support=_support_to_show(link, values),
         client_page=True,
     )
+    return html

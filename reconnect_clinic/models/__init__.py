@@ -23,6 +23,7 @@ from .people import (
     Therapist,
     person_name,
 )
+from .risk import RiskAssessment, RiskDisclosure
 from .sessions import (
     NoteAddendum,
     NoteStatus,
@@ -56,6 +57,8 @@ __all__ = [
     "PartnerRole",
     "RecoveryCode",
     "ReminderSent",
+    "RiskAssessment",
+    "RiskDisclosure",
     "SessionFormat",
     "SessionNote",
     "StoredReport",

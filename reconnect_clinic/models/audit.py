@@ -15,8 +15,8 @@ from .base import TABLE_PREFIX, ClinicModel, utcnow
 class AuditEvent(ClinicModel):
     """One append-only line of the audit log.
 
-    A growing integer key (not a UUID) gives the log a total order, which the hash chain
-    that links each row to the one before it relies on.
+    A growing integer key (not a UUID) gives the log a total order, which the keyed hash
+    chain that links each row to the one before it relies on.
     """
 
     __tablename__ = f"{TABLE_PREFIX}audit_event"
@@ -34,4 +34,7 @@ class AuditEvent(ClinicModel):
     remote_addr: Mapped[str | None] = mapped_column(sa.String(45), default=None)
     detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    # An HMAC-SHA256 under the audit key ``key_id`` names; lines from before keyed
+    # auditing (``key_id`` NULL) carry a plain SHA-256 and may only come first.
     row_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    key_id: Mapped[str | None] = mapped_column(sa.String(64), default=None)

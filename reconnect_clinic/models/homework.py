@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -47,15 +46,21 @@ class CustomExercise(RecordMixin, SoftDeleteMixin, ClinicModel):
     )
     step: Mapped[str] = mapped_column(sa.String(60))
     based_on: Mapped[str | None] = mapped_column(sa.String(80), default=None)
-    title: Mapped[str] = mapped_column(sa.String(200))
-    purpose: Mapped[str] = mapped_column(sa.Text)
+    # The therapist's own words, which may be written for one couple: sealed.
+    title_sealed: Mapped[str] = mapped_column("title", sa.Text)
+    title = Sealed("title")
+    purpose_sealed: Mapped[str] = mapped_column("purpose", sa.Text)
+    purpose = Sealed("purpose")
     mode: Mapped[str] = mapped_column(sa.String(20))
     frequency: Mapped[str] = mapped_column(sa.String(20))
     times_per_week: Mapped[int] = mapped_column(default=0)
     duration_minutes: Mapped[int]
-    instructions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    reflection_prompts: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    therapist_note: Mapped[str] = mapped_column(sa.Text, default="")
+    instructions_sealed: Mapped[str] = mapped_column("instructions", sa.Text)
+    instructions = Sealed("instructions", as_json=True, empty=list)
+    reflection_prompts_sealed: Mapped[str] = mapped_column("reflection_prompts", sa.Text)
+    reflection_prompts = Sealed("reflection_prompts", as_json=True, empty=list)
+    therapist_note_sealed: Mapped[str] = mapped_column("therapist_note", sa.Text)
+    therapist_note = Sealed("therapist_note")
 
 
 class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
@@ -84,8 +89,11 @@ class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
     healing_step: Mapped[str] = mapped_column(sa.String(60))
     taxonomy_version: Mapped[str] = mapped_column(sa.String(40))
     exercise_ref: Mapped[str | None] = mapped_column(sa.String(120), default=None)
-    title: Mapped[str] = mapped_column(sa.String(200))
-    content: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # What was given (a therapist's own exercise is their own words): sealed.
+    title_sealed: Mapped[str] = mapped_column("title", sa.Text)
+    title = Sealed("title")
+    content_sealed: Mapped[str] = mapped_column("content", sa.Text)
+    content = Sealed("content", as_json=True, empty=dict)
     assignee: Mapped[str] = mapped_column(sa.String(4))
     starts_on: Mapped[date]
     due_on: Mapped[date]
@@ -95,7 +103,18 @@ class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
         "therapist_note", sa.Text, default=None
     )
     therapist_note = Sealed("therapist_note")  # encrypted at rest
-    suggestion_reason: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    # Why it was suggested (drawn from the couple's scores): sealed.
+    suggestion_reason_sealed: Mapped[str | None] = mapped_column(
+        "suggestion_reason", sa.Text, default=None
+    )
+    suggestion_reason = Sealed("suggestion_reason")
+    # Given although the couple's risks rule it out: {"tags": [...], "reason": "..."},
+    # the therapist's written reason. Sealed (it speaks of a partner's risk); shown to
+    # therapists only, with the assignment. None when nothing was overridden.
+    contraindication_override_sealed: Mapped[str | None] = mapped_column(
+        "contraindication_override", sa.Text, default=None
+    )
+    contraindication_override = Sealed("contraindication_override", as_json=True)
     closed_on: Mapped[date | None] = mapped_column(default=None)
 
     couple: Mapped[Couple] = relationship()
@@ -118,9 +137,7 @@ class HomeworkCheckIn(RecordMixin, SoftDeleteMixin, ClinicModel):
     __tablename__ = f"{TABLE_PREFIX}homework_check_in"
     __table_args__ = (
         sa.CheckConstraint("completion IN ('done', 'partly', 'not_done')", name="completion_known"),
-        sa.CheckConstraint(
-            "helpfulness IS NULL OR helpfulness BETWEEN 1 AND 5", name="helpfulness_range"
-        ),
+        # helpfulness is sealed, so its range (1 to 5) is the check-in form's to keep.
         # The form carries a random key: a double click or a resent form stores one row.
         sa.UniqueConstraint("assignment_id", "partner_id", "client_key"),
     )
@@ -132,7 +149,9 @@ class HomeworkCheckIn(RecordMixin, SoftDeleteMixin, ClinicModel):
     client_key: Mapped[str] = mapped_column(sa.String(64))
     checked_in_on: Mapped[date]
     completion: Mapped[str] = mapped_column(sa.String(20))
-    helpfulness: Mapped[int | None] = mapped_column(default=None)
+    # The partner's rating of the exercise (1 to 5): sealed, like their reflection.
+    helpfulness_sealed: Mapped[str | None] = mapped_column("helpfulness", sa.Text, default=None)
+    helpfulness = Sealed("helpfulness", as_json=True)
     reflection_sealed: Mapped[str | None] = mapped_column("reflection", sa.Text, default=None)
     reflection = Sealed("reflection")  # encrypted at rest
     share_with_partner: Mapped[bool] = mapped_column(default=False)

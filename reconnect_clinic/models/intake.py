@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -44,9 +44,18 @@ class IntakeResponse(RecordMixin, SoftDeleteMixin, ClinicModel):
     status: Mapped[str] = mapped_column(sa.String(20), default=IntakeStatus.DRAFT.value)
     current_page: Mapped[str | None] = mapped_column(sa.String(40), default=None)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
-    consent_name: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    # The typed signature, and the scores with their flags: sealed (security/crypto.py).
+    consent_name_sealed: Mapped[str | None] = mapped_column("consent_name", sa.Text, default=None)
+    consent_name = Sealed("consent_name")
     consent_at: Mapped[datetime | None] = mapped_column(default=None)
-    scores: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
+    # The exact consent the partner signed (the practice's text with its no-secrets policy,
+    # as shown to them), and its SHA-256: a later change to the configured text never
+    # rewrites what was signed. The text is sealed; the hash says which version it was.
+    consent_sha256: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    consent_text_sealed: Mapped[str | None] = mapped_column("consent_text", sa.Text, default=None)
+    consent_text = Sealed("consent_text")
+    scores_sealed: Mapped[str | None] = mapped_column("scores", sa.Text, default=None)
+    scores = Sealed("scores", as_json=True)
 
     partner: Mapped[Partner] = relationship()
     pages: Mapped[list[IntakePage]] = relationship(
@@ -72,7 +81,7 @@ class IntakePage(RecordMixin, ClinicModel):
     )
     page: Mapped[str] = mapped_column(sa.String(40))
     values_sealed: Mapped[str | None] = mapped_column("values", sa.Text, default=None)
-    values = Sealed("values", as_json=True)  # encrypted at rest
+    values = Sealed("values", as_json=True, empty=dict)  # encrypted at rest
     complete: Mapped[bool] = mapped_column(default=False)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -92,10 +101,16 @@ class MeasureResult(RecordMixin, SoftDeleteMixin, ClinicModel):
         sa.ForeignKey(f"{TABLE_PREFIX}partner.id"), index=True
     )
     instrument: Mapped[str] = mapped_column(sa.String(20))
-    total: Mapped[int]
-    band: Mapped[str] = mapped_column(sa.String(40))
-    flags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    item_points: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # What the partner answered and what it means: sealed. No query reads them (charts
+    # and reports open them row by row), so none has to stay in clear.
+    total_sealed: Mapped[str] = mapped_column("total", sa.Text)
+    total = Sealed("total", as_json=True)
+    band_sealed: Mapped[str] = mapped_column("band", sa.Text)
+    band = Sealed("band")
+    flags_sealed: Mapped[str] = mapped_column("flags", sa.Text)
+    flags = Sealed("flags", as_json=True, empty=list)
+    item_points_sealed: Mapped[str] = mapped_column("item_points", sa.Text)
+    item_points = Sealed("item_points", as_json=True, empty=list)
     administered_at: Mapped[datetime] = mapped_column(default=utcnow)
     intake_response_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey(f"{TABLE_PREFIX}intake_response.id"), default=None

@@ -35,6 +35,11 @@ class Therapist(RecordMixin, ClinicModel):
     totp_secret = Sealed("totp_secret")
     # The time step of the last code accepted: a code is good once (see two_factor.py).
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    # Standalone sign-in: each session carries the number current when it began (see
+    # get_id), and one that no longer matches is signed out. Raising it (sign-out, a new
+    # password, a change of the second factor, deactivation) ends every session at once,
+    # which a session kept only in a signed cookie could not otherwise do.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     couples: Mapped[list[Couple]] = relationship(back_populates="therapist")
 
@@ -53,7 +58,22 @@ class Therapist(RecordMixin, ClinicModel):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # What Flask-Login keeps in the session and hands back to the user loader, which
+        # refuses a generation that is no longer the therapist's (its "alternative
+        # tokens"): see security/therapists.session_user_id.
+        return f"{self.id}:{self.session_generation}"
+
+
+@sa.event.listens_for(Therapist.active, "set")
+def _deactivating_ends_sessions(
+    target: Therapist, value: object, oldvalue: object, initiator: object
+) -> None:
+    """A therapist made inactive is signed out everywhere, and stays signed out if made
+    active again later (a session from before, say on a lost laptop, would otherwise
+    come back to life with them). However the change is made through the ORM."""
+    if value is False and oldvalue is not False and sa.inspect(target).persistent:
+        # In SQL, so that a raise made at the same moment by another request is kept too.
+        target.session_generation = Therapist.session_generation + 1  # type: ignore[assignment]
 
 
 class RecoveryCode(RecordMixin, ClinicModel):

@@ -60,7 +60,7 @@ class SessionNote(RecordMixin, ClinicModel):
     template: Mapped[str] = mapped_column(sa.String(20), default="dap")
     # Encrypted at rest (see security/crypto.py): read and write ``content``.
     content_sealed: Mapped[str | None] = mapped_column("content", sa.Text, default=None)
-    content = Sealed("content", as_json=True)
+    content = Sealed("content", as_json=True, empty=dict)
     status: Mapped[str] = mapped_column(sa.String(20), default=NoteStatus.DRAFT.value)
     signed_at: Mapped[datetime | None] = mapped_column(default=None)
     signed_by_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -103,7 +103,8 @@ class StoredReport(RecordMixin, ClinicModel):
     """A report rendered once and kept: the signed record, served as it was printed.
 
     ``content_sha256`` fingerprints what the report says (it is printed in the PDF's
-    footer and metadata); ``pdf_sha256`` fingerprints the stored file itself.
+    footer and metadata); ``pdf_sha256`` fingerprints the stored file itself (the
+    plaintext PDF, which is sealed as a whole: ``pdf`` reads and writes its bytes).
     """
 
     __tablename__ = f"{TABLE_PREFIX}stored_report"
@@ -116,5 +117,13 @@ class StoredReport(RecordMixin, ClinicModel):
     # Each addendum re-issues the report as a new revision; earlier ones are kept.
     revision: Mapped[int] = mapped_column(default=1)
     content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    # A checkpoint of the audit log when the report was issued (its line count and last
+    # line's hash, also printed in the PDF), MACed with the audit key together with this
+    # report's id ("<key id>.<hex>"): `flask clinic audit-verify` checks that the log
+    # still holds that line at that place. NULL on reports from before keyed auditing.
+    audit_lines: Mapped[int | None] = mapped_column(default=None)
+    audit_head: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    audit_mac: Mapped[str | None] = mapped_column(sa.String(140), default=None)
     pdf_sha256: Mapped[str] = mapped_column(sa.String(64))
-    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    pdf_sealed: Mapped[bytes] = mapped_column("pdf", sa.LargeBinary)
+    pdf = Sealed("pdf", as_bytes=True)

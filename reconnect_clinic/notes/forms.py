@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -12,7 +13,14 @@ from wtforms import (
     SelectMultipleField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from ..text import clean_text
 from .templates import RISK_LEVELS
@@ -57,14 +65,32 @@ class NoteForm(FlaskForm):
     interventions = SelectMultipleField("Interventions used (healing steps)")
     homework_reviewed = SelectMultipleField("Homework reviewed")
     homework_assigned = SelectMultipleField("Homework assigned")
+    # No default: the therapist records the risk level themselves (a preselected "no
+    # current risk" would be signed by anyone who did not look). A draft may leave it
+    # open; signing needs it (see rules.py).
     risk_level = RadioField(
         "Risk",
         choices=[SelectChoice(value, label) for value, label in RISK_LEVELS],
-        default="none",
-        validators=[InputRequired("Please record the risk level.")],
+        validate_choice=False,
+        validators=[
+            Optional(),
+            AnyOf([value for value, _ in RISK_LEVELS], message="Please choose a risk level."),
+        ],
     )
     risk_notes = TextAreaField(
         "Risk notes", validators=[Optional(), Length(max=10000)], filters=[clean_text]
+    )
+    risk_none_reason = TextAreaField(
+        "Why no current risk, although a risk is open",
+        description="Needed to sign “No current risk identified” while a partner has an "
+        "open or acknowledged risk: say what you assessed and why you judge there is no "
+        "current risk. It is signed and printed with the note.",
+        validators=[Optional(), Length(max=4000)],
+        filters=[clean_text],
+    )
+    confirm_sign = BooleanField(
+        "I have read this note, including its risk section, and sign it now. A signed "
+        "note cannot be changed: corrections become signed addenda."
     )
     version = HiddenField()
 

@@ -15,6 +15,8 @@ from ..homework.views import couple_assignments
 from ..models import Couple, TherapySession
 from ..reports import service
 from ..reports.glyphs import unprintable_characters
+from ..risk.panel import RiskCard, risk_panel
+from ..risk.queries import couple_risk_records
 from ..security.access import couple_or_404
 from ..security.audit import record_event
 from ..state import config, db_session, get_state
@@ -31,6 +33,7 @@ from .operations import (
     sign_note,
     update_session,
 )
+from .rules import signing_problems
 from .templates import NoteTemplate
 
 _NOTE_FORMS: dict[tuple[str, tuple[str, ...]], type[NoteForm]] = {}
@@ -114,8 +117,10 @@ def _fill_note_form(form: Any, therapy_session: TherapySession, template: NoteTe
     form.interventions.data = content.get("interventions", [])
     form.homework_reviewed.data = content.get("homework_reviewed", [])
     form.homework_assigned.data = content.get("homework_assigned", [])
-    form.risk_level.data = content.get("risk", {}).get("level", "none")
+    # A note saved without a level shows none chosen: never a default.
+    form.risk_level.data = content.get("risk", {}).get("level") or None
     form.risk_notes.data = content.get("risk", {}).get("notes", "")
+    form.risk_none_reason.data = content.get("risk", {}).get("none_reason", "")
     form.version.data = str(note.version)
 
 
@@ -129,7 +134,11 @@ def _note_content(form: Any, template: NoteTemplate, previous: dict[str, Any]) -
         "interventions": list(form.interventions.data or []),
         "homework_reviewed": list(form.homework_reviewed.data or []),
         "homework_assigned": list(form.homework_assigned.data or []),
-        "risk": {"level": form.risk_level.data, "notes": form.risk_notes.data or ""},
+        "risk": {
+            "level": form.risk_level.data or "",
+            "notes": form.risk_notes.data or "",
+            "none_reason": form.risk_none_reason.data or "",
+        },
     }
 
 
@@ -150,13 +159,14 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
 
     template_slug = request.form.get("template") or request.args.get("template")
     form, template = _note_form(therapy_session, template_slug)
+    risks = _current_risks(couple)
     conflict = None
     if request.method == "GET":
         _fill_note_form(form, therapy_session, template)
         if note is not None:
             record_event("note.view", actor=therapist, record=note, couple_id=couple.id)
             db_session().commit()
-    elif form.validate_on_submit():
+    elif form.validate_on_submit() and not _signing_refused(form, risks):
         action = request.form.get("action", "save")
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
         content = _note_content(form, template, note.content if note else {})
@@ -211,7 +221,38 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         conflict=conflict,
         session_form=_session_form(therapy_session),
         unprintable=_unprintable_in_note(couple, form, template),
+        risks=risks,
     )
+
+
+def _current_risks(couple: Couple) -> tuple[RiskCard, ...]:
+    """The couple's open and acknowledged risks, shown beside the note's risk section
+    (two statements; the answers behind them stay on the couple's page)."""
+    records, risks = couple_risk_records(couple)
+    panel = risk_panel(
+        get_state().taxonomy,
+        couple.partners,
+        risks,
+        records.disclosures,
+        records.assessments,
+        {},
+    )
+    return panel.current_cards
+
+
+def _signing_refused(form: Any, risks: tuple[RiskCard, ...]) -> bool:
+    """For a Sign: puts what is missing beside its fields (see rules.py); True if any."""
+    if request.form.get("action") != "sign":
+        return False
+    problems = signing_problems(
+        risk_level=form.risk_level.data,
+        none_reason=form.risk_none_reason.data or "",
+        confirmed=bool(form.confirm_sign.data),
+        current_risks=len(risks),
+    )
+    for name, message in problems.items():
+        form[name].errors = [*form[name].errors, message]
+    return bool(problems)
 
 
 def _unprintable_in_note(couple: Couple, form: Any, template: NoteTemplate) -> tuple[str, ...]:
@@ -338,6 +379,20 @@ def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     return service.pdf_response(pdf, f"session-report-{therapy_session.held_on.isoformat()}.pdf")
 
 
+@bp.errorhandler(service.ReportIntegrityError)
+def _stored_report_refused(error: service.ReportIntegrityError) -> Any:
+    """A stored report that fails its integrity check is never served, from any page
+    (the report, the case's records export): the therapist is told the stored record
+    failed its check, and it is audited and logged. Whatever the request was doing is
+    rolled back; the audit line is committed on its own."""
+    db_session().rollback()
+    service.record_integrity_failure(
+        error, actor=signed_in_therapist(), detail={"endpoint": request.endpoint}
+    )
+    db_session().commit()
+    return render_template("reconnect_clinic/record_integrity.html", couple_id=error.couple_id), 500
+
+
 @bp.route("/couples/<uuid:couple_id>/progress-report", defaults={"pdf": False})
 @bp.route("/couples/<uuid:couple_id>/progress-report.pdf", defaults={"pdf": True})
 @therapist_required
@@ -367,13 +422,17 @@ def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
     intake = service.load_progress_report(couple, _today()).intake
-    html = service.intake_summary_html(couple, intake, printable=pdf)
+    # ?private=no prints the summary without the partners' private sections.
+    include_private = request.args.get("private", "yes") != "no"
+    html = service.intake_summary_html(
+        couple, intake, printable=pdf, include_private=include_private
+    )
     record_event(
         "report.print" if pdf else "report.view",
         actor=therapist,
         record=couple,
         couple_id=couple.id,
-        detail={"kind": "intake"},
+        detail={"kind": "intake", "private": include_private},
     )
     db_session().commit()
     return service.pdf_response(service.html_to_pdf(html), "intake-summary.pdf") if pdf else html

@@ -227,6 +227,8 @@ class SessionReport:
     chart: ChartSpec
     fingerprint: str
     partners: Sequence[Partner] = field(default_factory=tuple)
+    # The therapist's reason for "no current risk" while a risk was open (notes/rules.py).
+    risk_none_reason: str = ""
 
 
 def note_fields(note: SessionNote | None, template: NoteTemplate | None) -> list[tuple[str, str]]:
@@ -345,6 +347,7 @@ def assemble_session_report(
         ),
         fingerprint=fingerprint(session_record(therapy_session, note, partners)),
         partners=partners,
+        risk_none_reason=str(risk.get("none_reason", "")),
     )
 
 

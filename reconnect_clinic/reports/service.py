@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,7 +12,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import make_response, render_template
+from flask import current_app, make_response, render_template
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +32,7 @@ from ..models import (
     utcnow,
 )
 from ..notes.templates import NoteTemplate, note_templates
+from ..security.audit import Checkpoint, record_event, report_checkpoint, report_mac
 from ..state import config, db_session, get_state
 from .assembly import (
     INSTRUMENTS,
@@ -121,12 +124,17 @@ def _report(template: str, *, printable: bool, **context: Any) -> PrintableRepor
     return PrintableReport(html, charts.images if charts else {})
 
 
-def _session_context(couple: Couple, report: SessionReport) -> dict[str, Any]:
+def _session_context(
+    couple: Couple, report: SessionReport, audit: Checkpoint | None = None
+) -> dict[str, Any]:
     note = report.note
     return {
         "couple": couple,
         "report": report,
         "created": created_stamp(note.signed_at if note is not None else None),
+        # A stored report prints the audit log's checkpoint it carries; previews and
+        # drafts print none (so their PDFs stay the same from one render to the next).
+        "audit": audit,
     }
 
 
@@ -139,19 +147,25 @@ def session_report_html(couple: Couple, report: SessionReport) -> str:
     ).html
 
 
-def session_report_printable(couple: Couple, report: SessionReport) -> PrintableReport:
-    """The session report as it goes into its PDF."""
+def session_report_printable(
+    couple: Couple, report: SessionReport, audit: Checkpoint | None = None
+) -> PrintableReport:
+    """The session report as it goes into its PDF (with the audit checkpoint a stored
+    report carries, when given)."""
     return _report(
         "reconnect_clinic/reports/session.html",
         printable=True,
-        **_session_context(couple, report),
+        **_session_context(couple, report, audit),
     )
 
 
 def issue_session_report(couple: Couple, therapy_session: TherapySession) -> StoredReport:
-    """Render the session report and keep it as the next revision (flushed)."""
+    """Render the session report and keep it as the next revision (flushed), with a
+    checkpoint of the audit log (printed in the PDF too)."""
     report = load_session_report(couple, therapy_session)
-    pdf = session_report_printable(couple, report).pdf()
+    report_id = uuid.uuid4()
+    audit = report_checkpoint(report_id)
+    pdf = session_report_printable(couple, report, audit).pdf()
     session = db_session()
     revision = (
         session.scalar(
@@ -163,10 +177,14 @@ def issue_session_report(couple: Couple, therapy_session: TherapySession) -> Sto
         or 0
     ) + 1
     stored = StoredReport(
+        id=report_id,
         therapy_session_id=therapy_session.id,
         kind=SESSION_REPORT,
         revision=revision,
         content_sha256=report.fingerprint,
+        audit_lines=audit.lines,
+        audit_head=audit.head,
+        audit_mac=report_mac(audit),
         pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         pdf=pdf,
     )
@@ -188,15 +206,72 @@ def stored_session_report(therapy_session: TherapySession) -> StoredReport | Non
     )
 
 
+class ReportIntegrityError(Exception):
+    """A stored report's file does not open, or is not the file that was stored: the
+    record was changed behind the product's back (or damaged), and is not served."""
+
+    def __init__(self, stored: StoredReport, couple_id: uuid.UUID, reason: str) -> None:
+        self.report_id = stored.id
+        self.revision = stored.revision
+        self.therapy_session_id = stored.therapy_session_id
+        self.couple_id = couple_id
+        self.reason = reason
+        super().__init__(
+            f"stored session report {stored.id} (revision {stored.revision}) of session "
+            f"{stored.therapy_session_id} failed its integrity check: {reason}"
+        )
+
+
+def integrity_problem(pdf_sha256: str, pdf: bytes) -> str | None:
+    """Why a stored file is not the one stored with ``pdf_sha256``, or None."""
+    if not hmac.compare_digest(hashlib.sha256(pdf).hexdigest(), pdf_sha256):
+        return "its SHA-256 does not match the one stored with it (the file was changed)"
+    return None
+
+
+def checked_pdf(stored: StoredReport, couple_id: uuid.UUID) -> bytes:
+    """The stored file, once it has opened and matched its stored SHA-256; raises
+    ReportIntegrityError otherwise."""
+    try:
+        pdf = stored.pdf
+    except ValueError as error:  # EncryptionError: the sealed file does not open here
+        raise ReportIntegrityError(stored, couple_id, f"it does not decrypt ({error})") from None
+    problem = integrity_problem(stored.pdf_sha256, pdf)
+    if problem is not None:
+        raise ReportIntegrityError(stored, couple_id, problem)
+    return pdf
+
+
+def record_integrity_failure(
+    error: ReportIntegrityError, *, actor: Any, detail: dict[str, Any] | None = None
+) -> None:
+    """Say loudly that a stored report was refused: an audit line and an error in the
+    app's log (flushed; the caller commits, after rolling back what it was doing)."""
+    current_app.logger.error("Refused to serve a stored report: %s", error)
+    record_event(
+        "report.integrity_failed",
+        actor=actor,
+        record=db_session().get(TherapySession, error.therapy_session_id),
+        couple_id=error.couple_id,
+        detail={
+            "stored_report": str(error.report_id),
+            "revision": error.revision,
+            "reason": error.reason,
+            **(detail or {}),
+        },
+    )
+
+
 def session_report_pdf(couple: Couple, therapy_session: TherapySession) -> bytes:
-    """A signed note's report as stored (kept on first use if signing could not); a
-    draft's rendered fresh, since it may still change."""
+    """A signed note's report as stored (kept on first use if signing could not), checked
+    against its stored SHA-256 (ReportIntegrityError if it fails); a draft's rendered
+    fresh, since it may still change."""
     note = therapy_session.note
     if note is not None and note.is_signed:
         stored = stored_session_report(therapy_session)
         if stored is None:
             stored = issue_session_report(couple, therapy_session)
-        return stored.pdf
+        return checked_pdf(stored, couple.id)
     report = load_session_report(couple, therapy_session)
     return session_report_printable(couple, report).pdf()
 
@@ -301,13 +376,21 @@ def progress_report_pdf(couple: Couple, report: ProgressReport) -> bytes:
     ).pdf()
 
 
-def intake_summary_html(couple: Couple, intake: CoupleIntake, *, printable: bool = False) -> str:
-    """The intake summary: the preview page, or (``printable``) the HTML of its PDF."""
+def intake_summary_html(
+    couple: Couple, intake: CoupleIntake, *, printable: bool = False, include_private: bool = True
+) -> str:
+    """The intake summary: the preview page, or (``printable``) the HTML of its PDF.
+
+    Each partner's private answers (safety, and the flags behind them) print in a section
+    of their own, marked private to that partner and starting on a page of its own;
+    ``include_private=False`` leaves every such section out, and says nothing of
+    whether there was one."""
     return _report(
         "reconnect_clinic/reports/intake_summary.html",
         printable=printable,
         couple=couple,
         intake=intake,
+        include_private=include_private,
     ).html
 
 

@@ -1,5 +1,8 @@
-"""Encryption at rest for free text: session notes, addenda, reflections, therapists'
-notes on homework and partners' intake answers.
+"""Encryption at rest for every clinical value: session notes, addenda and the stored
+PDFs of signed reports, partners' intake answers, scores, flags and consent signatures,
+measures' item points and totals, homework as given (with therapists' notes and reasons),
+check-ins and therapists' own exercises. What stays in clear, and why, is listed in
+``models/at_rest.py``.
 
 AES-256-GCM from ``cryptography``. Keys come from config, never from the database:
 ``RECONNECT_CLINIC_ENCRYPTION_KEYS`` maps a key id to a base64 key of 32 bytes, and
@@ -7,26 +10,36 @@ AES-256-GCM from ``cryptography``. Keys come from config, never from the databas
 keys stay listed until ``flask clinic rotate-keys`` has re-sealed everything.
 
 Each value is bound to where it lives by associated data (table, column, row id): a
-ciphertext copied into another row or column does not decrypt. A stored value reads
-``v1.<key id>.<base64 of nonce + ciphertext>``.
+ciphertext copied into another row or column does not decrypt. A stored text value reads
+``v1.<key id>.<base64 of nonce + ciphertext>``; a stored binary value (a report's PDF,
+kept in a binary column) is the same without the base64: ``b"v1.<key id>." + nonce +
+ciphertext``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import hashlib
+import hmac
 import json
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 PREFIX = "v1"
 NONCE_BYTES = 12
+# The fingerprint key's own HKDF context: never the key itself, nor the audit key.
+FINGERPRINT_INFO = b"reconnect_clinic fingerprint key v1"
 
 
 class EncryptionError(ValueError):
@@ -65,11 +78,8 @@ class FieldCipher:
         return cls(keys=decoded, current=current)
 
     def seal(self, plaintext: str, *, table: str, column: str, row_id: uuid.UUID) -> str:
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current]).encrypt(
-            nonce, plaintext.encode("utf-8"), _aad(table, column, row_id)
-        )
-        token = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        raw = self._encrypt(plaintext.encode("utf-8"), _aad(table, column, row_id))
+        token = base64.urlsafe_b64encode(raw).decode("ascii")
         return f"{PREFIX}.{self.current}.{token}"
 
     def open(self, stored: str, *, table: str, column: str, row_id: uuid.UUID) -> str:
@@ -80,6 +90,30 @@ class FieldCipher:
             raise EncryptionError(
                 f"{table}.{column} of {row_id} is not an encrypted value"
             ) from None
+        return self._decrypt(prefix, key_id, raw, table, column, row_id).decode("utf-8")
+
+    def seal_bytes(self, plaintext: bytes, *, table: str, column: str, row_id: uuid.UUID) -> bytes:
+        """Like :meth:`seal`, for binary columns: the same layout, with no base64."""
+        raw = self._encrypt(plaintext, _aad(table, column, row_id))
+        return f"{PREFIX}.{self.current}.".encode("ascii") + raw
+
+    def open_bytes(self, stored: bytes, *, table: str, column: str, row_id: uuid.UUID) -> bytes:
+        try:
+            prefix, key_id, raw = bytes(stored).split(b".", 2)
+            prefix_text, key_text = prefix.decode("ascii"), key_id.decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            raise EncryptionError(
+                f"{table}.{column} of {row_id} is not an encrypted value"
+            ) from None
+        return self._decrypt(prefix_text, key_text, raw, table, column, row_id)
+
+    def _encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + AESGCM(self.keys[self.current]).encrypt(nonce, plaintext, aad)
+
+    def _decrypt(
+        self, prefix: str, key_id: str, raw: bytes, table: str, column: str, row_id: uuid.UUID
+    ) -> bytes:
         if prefix != PREFIX:
             raise EncryptionError(f"{table}.{column} of {row_id}: unknown format {prefix!r}")
         key = self.keys.get(key_id)
@@ -89,7 +123,7 @@ class FieldCipher:
                 "configured (keep old keys until `flask clinic rotate-keys` has run)"
             )
         try:
-            plain = AESGCM(key).decrypt(
+            return AESGCM(key).decrypt(
                 raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(table, column, row_id)
             )
         except InvalidTag:
@@ -97,11 +131,30 @@ class FieldCipher:
                 f"{table}.{column} of {row_id} does not decrypt here (changed, or copied "
                 "from another place)"
             ) from None
-        return plain.decode("utf-8")
 
-    def cipher_key(self, stored: str) -> str:
-        """The id of the key that sealed ``stored``."""
-        return stored.split(".", 2)[1]
+    def fingerprint(self, context: str, fields: Mapping[str, str]) -> str:
+        """A keyed hash (HMAC-SHA256, hex) of ``fields`` under a key derived (HKDF) from
+        the current key; ``context`` names its use, so two uses never share one. Equal
+        fields give equal fingerprints, so a unique column can hold it, and without the
+        key it says nothing (not even by trying the few values a field can take). It
+        changes with the current key: whoever stores one sets it again when the sealed
+        value beside it is re-sealed (``flask clinic rotate-keys``)."""
+        key = _fingerprint_key(self.keys[self.current])
+        message = json.dumps({"context": context, **fields}, sort_keys=True)
+        return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def cipher_key(self, stored: str | bytes) -> str:
+        """The id of the key that sealed ``stored`` (a text or a binary sealed value)."""
+        if isinstance(stored, str):
+            return stored.split(".", 2)[1]
+        return bytes(stored).split(b".", 2)[1].decode("ascii", "replace")
+
+
+@functools.cache
+def _fingerprint_key(encryption_key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=FINGERPRINT_INFO).derive(
+        encryption_key
+    )
 
 
 def _aad(table: str, column: str, row_id: uuid.UUID) -> bytes:
@@ -120,31 +173,51 @@ def new_key() -> str:
 class Sealed:
     """A model attribute kept encrypted in the column mapped as ``<name>_sealed``.
 
-    ``note.content = {...}`` seals the value for this row; reading opens it. JSON values
-    (``as_json=True``) are stored as JSON text inside the seal. The row's id must be
-    known first; every clinical model gets its id when it is constructed.
+    ``note.content = {...}`` seals the value for this row; reading opens it. Text is the
+    default; ``as_json=True`` stores any JSON value (a dict, a list, a number) as JSON
+    text inside the seal; ``as_bytes=True`` seals bytes into a binary column. A column
+    holding nothing reads as ``empty()`` (``None`` unless given, e.g. ``empty=dict``).
+    The row's id must be known first; every clinical model gets its id when it is
+    constructed.
     """
 
-    def __init__(self, column: str, *, as_json: bool = False) -> None:
+    def __init__(
+        self,
+        column: str,
+        *,
+        as_json: bool = False,
+        as_bytes: bool = False,
+        empty: Callable[[], object] | None = None,
+    ) -> None:
+        if as_json and as_bytes:
+            raise ValueError("a sealed value is JSON or bytes, not both")
         self.column = column
         self.as_json = as_json
+        self.as_bytes = as_bytes
+        self.empty = empty
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         self.storage = f"{name}_sealed"
+
+    def _place(self, obj: object) -> dict[str, Any]:
+        """Where the value lives, which its seal is bound to."""
+        return {
+            "table": obj.__tablename__,  # type: ignore[attr-defined]
+            "column": self.column,
+            "row_id": obj.id,  # type: ignore[attr-defined]
+        }
 
     def __get__(self, obj: object, owner: type | None = None) -> object:
         if obj is None:
             return self
         stored = getattr(obj, self.storage)
         if stored is None:
-            return {} if self.as_json else None
-        text = cipher().open(
-            stored,
-            table=obj.__tablename__,
-            column=self.column,
-            row_id=obj.id,  # type: ignore[attr-defined]
-        )
+            return self.empty() if self.empty is not None else None
+        place = self._place(obj)
+        if self.as_bytes:
+            return cipher().open_bytes(stored, **place)
+        text = cipher().open(stored, **place)
         return json.loads(text) if self.as_json else text
 
     def __set__(self, obj: object, value: object) -> None:
@@ -153,27 +226,29 @@ class Sealed:
             return
         if getattr(obj, "id", None) is None:
             raise EncryptionError(f"{type(obj).__name__}.{self.name} set before the row's id")
+        place = self._place(obj)
+        if self.as_bytes:
+            if not isinstance(value, bytes | bytearray | memoryview):
+                raise TypeError(f"{type(obj).__name__}.{self.name} takes bytes")
+            setattr(obj, self.storage, cipher().seal_bytes(bytes(value), **place))
+            return
         text = json.dumps(value, sort_keys=True) if self.as_json else str(value)
-        setattr(
-            obj,
-            self.storage,
-            cipher().seal(
-                text,
-                table=obj.__tablename__,
-                column=self.column,
-                row_id=obj.id,  # type: ignore[attr-defined]
-            ),
-        )
+        setattr(obj, self.storage, cipher().seal(text, **place))
 
 
-# Every sealed field: (model, attribute), for key rotation and the records export.
 def sealed_fields() -> list[tuple[type, str]]:
-    from ..models import HomeworkAssignment, HomeworkCheckIn, IntakePage, NoteAddendum, SessionNote
+    """Every sealed attribute of every model, as (model, attribute), found on the mappers
+    so a new one is never missed (key rotation and the at-rest test walk this)."""
+    from ..models import ClinicModel
 
-    return [
-        (SessionNote, "content"),
-        (NoteAddendum, "body"),
-        (IntakePage, "values"),
-        (HomeworkCheckIn, "reflection"),
-        (HomeworkAssignment, "therapist_note"),
-    ]
+    found = []
+    for mapper in ClinicModel.registry.mappers:
+        model = mapper.class_
+        names = {
+            name
+            for klass in model.__mro__
+            for name, value in vars(klass).items()
+            if isinstance(value, Sealed)
+        }
+        found.extend((model, name) for name in names)
+    return sorted(found, key=lambda field: (field[0].__tablename__, field[1]))  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..text import clean_text
 
@@ -37,4 +37,25 @@ class SecondFactorForm(FlaskForm):
             Length(max=32),
         ],
         filters=[clean_text],
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    """A therapist's new password, with the current one as proof (a session left open on
+    a shared computer must not be enough to take the account over)."""
+
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=1024)]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=1024)],
+        description="At least 8 characters. A few words of your own make a good one.",
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", "The two new passwords are not the same."),
+        ],
     )

@@ -7,20 +7,25 @@ import sqlalchemy as sa
 from ..state import db_session
 from .crypto import cipher, sealed_fields
 
+# Stored report PDFs are large: fewer of them are held in memory at once.
+BYTES_BATCH = 20
+
 
 def rotate_keys(batch: int = 500) -> dict[str, int]:
     """Open each sealed value with whichever configured key sealed it and seal it again
-    with the current key (flushed in batches; the CLI commits). Returns counts per field."""
+    with the current key (flushed in batches; the CLI commits). Returns counts per field,
+    for every sealed attribute of every model (``sealed_fields`` finds them)."""
     current = cipher()
     session = db_session()
     counts: dict[str, int] = {}
     for model, name in sealed_fields():
         column = getattr(model, f"{name}_sealed")
         key = f"{model.__tablename__}.{name}"
+        size = min(batch, BYTES_BATCH) if getattr(model, name).as_bytes else batch
         counts[key] = 0
         last_id = None
         while True:
-            query = sa.select(model).where(column.is_not(None)).order_by(model.id).limit(batch)
+            query = sa.select(model).where(column.is_not(None)).order_by(model.id).limit(size)
             if last_id is not None:
                 query = query.where(model.id > last_id)
             rows = session.scalars(query).all()

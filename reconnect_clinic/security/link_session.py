@@ -81,3 +81,9 @@ def _load(link_id: uuid.UUID, purpose: str) -> ClientLink | None:
     if link is None or link.purpose != purpose:
         return None
     return link
+
+
+def end_all_link_sessions() -> None:
+    """Forget every link this browser holds (the partner pressed "Exit this page"): going
+    back to a partner page afterwards shows only the plain "link does not work" page."""
+    session.pop(_KEY, None)

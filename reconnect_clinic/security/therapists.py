@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
@@ -34,6 +36,50 @@ def current_therapist() -> Therapist | None:
         therapist = None
     g.reconnect_clinic_therapist = therapist
     return therapist
+
+
+def session_user_id(value: str) -> tuple[uuid.UUID, int] | None:
+    """The therapist's id and session generation that a standalone session carries
+    (``Therapist.get_id``), or None if ``value`` is not one (a session from before
+    generations, or anything else)."""
+    therapist_id, sep, generation = value.partition(":")
+    if not sep or not (generation.isascii() and generation.isdigit()):
+        return None
+    try:
+        return uuid.UUID(therapist_id), int(generation)
+    except ValueError:
+        return None
+
+
+def load_session_therapist(value: str) -> Therapist | None:
+    """The therapist of a standalone session, only while the session's generation is
+    still theirs: sign-out, a new password and a change of the second factor raise it
+    (see :func:`end_sessions`), and every session begun before is then refused."""
+    parts = session_user_id(value)
+    if parts is None:
+        return None
+    therapist = db_session().get(Therapist, parts[0])
+    if therapist is None or therapist.session_generation != parts[1]:
+        return None
+    return therapist
+
+
+def end_sessions(therapist: Therapist) -> None:
+    """End every standalone session of ``therapist``, on every device (flushed, not
+    committed). The view that keeps its own session signs it in again afterwards."""
+    # In SQL: of two requests raising it at the same moment, neither raise is lost.
+    therapist.session_generation = Therapist.session_generation + 1  # type: ignore[assignment]
+    db_session().flush()
+
+
+def set_password(therapist: Therapist, password: str) -> None:
+    """Give ``therapist`` a new password (checked against the policy; AccountError says
+    why not) and end every session they have (flushed, not committed)."""
+    problems = password_problems(password, email=therapist.email, name=therapist.display_name)
+    if problems:
+        raise AccountError(" ".join(problems))
+    therapist.password_hash = hash_password(password)
+    end_sessions(therapist)
 
 
 def normalise_email(email: str) -> str:

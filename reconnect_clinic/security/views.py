@@ -7,15 +7,16 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
 from ..blueprint import bp, therapist_required
 from ..models import Therapist, utcnow
 from ..state import config, db_session, get_state
 from .audit import record_event
-from .forms import CodeForm, LoginForm, PostOnlyForm, SecondFactorForm
+from .forms import CodeForm, LoginForm, PasswordChangeForm, PostOnlyForm, SecondFactorForm
 from .passwords import hash_password, needs_rehash, verify_password
+from .ratelimit import FailureLimiter
 from .second_factor import (
     Factor,
     check_second_factor,
@@ -23,7 +24,14 @@ from .second_factor import (
     recovery_codes_left,
     turn_off_second_factor,
 )
-from .therapists import current_therapist, find_by_email, normalise_email
+from .therapists import (
+    AccountError,
+    current_therapist,
+    end_sessions,
+    find_by_email,
+    normalise_email,
+    set_password,
+)
 from .two_factor import RECOVERY_CODE_COUNT, accepted_step, new_secret, provisioning_uri
 
 _PENDING = "reconnect_clinic_login_pending"
@@ -32,6 +40,10 @@ _LOGIN_AT = "reconnect_clinic_login_at"
 _SEEN_AT = "reconnect_clinic_seen_at"
 _RECOVERED_AT = "reconnect_clinic_recovered_at"
 SEEN_AT_STEP = 30  # seconds
+_SESSION_ENDED = (
+    "You were signed out: this account was signed out, or its password or two-factor "
+    "sign-in was changed. Please sign in again."
+)
 
 
 def session_expired(
@@ -69,6 +81,12 @@ def _enforce_timeouts() -> Any:
         _end_login()
         flash("You were signed out to keep client records safe. Please sign in again.", "info")
         return None
+    if current_therapist() is None:
+        # The session was ended elsewhere (signed out, a new password, the second factor
+        # changed) or the account was deactivated: say so, rather than a bare login page.
+        _end_login()
+        flash(_SESSION_ENDED, "info")
+        return None
     # Noted at most every SEEN_AT_STEP seconds: a changed session is a new signed cookie
     # on the response, and a minute's precision is plenty for a 30-minute idle limit.
     if now - session.get(_SEEN_AT, 0) >= SEEN_AT_STEP:
@@ -76,8 +94,18 @@ def _enforce_timeouts() -> Any:
     return None
 
 
+def _keep_this_session(therapist: Therapist) -> None:
+    """After a change that ended every session of the therapist (a new password, a
+    change of the second factor), sign this one in again under the new generation: the
+    change was made here, by the therapist. Called before the commit, so that the
+    generation read is the one this transaction wrote (not a later one that, say, a
+    sign-out on another device made a moment after)."""
+    login_user(therapist)
+
+
 def _end_login() -> None:
     logout_user()
+    g.pop("reconnect_clinic_therapist", None)  # current_therapist's answer for this request
     session.pop(_LOGIN_AT, None)
     session.pop(_SEEN_AT, None)
 
@@ -91,11 +119,8 @@ def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
         limiter = get_state().login_limiter
-        keys = (
-            f"account:{normalise_email(form.email.data or '')}",
-            f"address:{request.remote_addr}",
-        )
-        if any(limiter.blocked(key) for key in keys):
+        account_key = f"account:{normalise_email(form.email.data or '')}"
+        if not _sign_in_try_counted(limiter, account_key, f"address:{request.remote_addr}"):
             form.password.errors.append(
                 "Too many failed sign-ins. Please wait a few minutes and try again."
             )
@@ -111,19 +136,41 @@ def login() -> Any:
                 therapist.password_hash = hash_password(password)
             target = safe_next(request.args.get("next")) or url_for(".dashboard")
             if therapist.totp_secret_sealed:
-                # The password is right; the second factor decides.
+                # The password is right; the second factor decides. The account's count
+                # stays as it is until the right code (see _check_code_within_limit): a
+                # right password alone must not lift the limit on guessing codes.
                 db_session().commit()
                 session.clear()
-                session[_PENDING] = {"id": str(therapist.id), "at": time.time(), "next": target}
+                session[_PENDING] = {
+                    "id": str(therapist.id),
+                    # A new password or sign-out meanwhile ends this half-done sign-in too.
+                    "generation": therapist.session_generation,
+                    "at": time.time(),
+                    "next": target,
+                }
                 return redirect(url_for(".login_code"))
+            limiter.succeeded(account_key)
             _complete_login(therapist)
             return redirect(target)
-        for key in keys:
-            limiter.fail(key)
         record_event("therapist.login_failed", actor=None, record=therapist)
         db_session().commit()
         form.password.errors.append("That email and password do not match an account.")
     return render_template("reconnect_clinic/login.html", form=form)
+
+
+def _sign_in_try_counted(limiter: FailureLimiter, account_key: str, address_key: str) -> bool:
+    """Count a sign-in try against its address and its account before the password is
+    checked; False if either is over the limit (the password is then not checked).
+
+    Counted first, each in one step of the store, so that of many tries sent at the same
+    moment no more than the limit reach the password hash. What a right password does to
+    the counts (in ``login``): the account's count is cleared once the sign-in is
+    complete, so a therapist who signs in often is never locked out by their own
+    sign-ins; the address's count is never cleared, so guesses at other accounts from one
+    address stay bounded even for someone who owns an account and signs in to it
+    between guesses. A try refused for its address is not counted against the account:
+    it never reached the password."""
+    return limiter.attempt(address_key) and limiter.attempt(account_key)
 
 
 def _complete_login(therapist: Any) -> None:
@@ -146,7 +193,11 @@ def login_code() -> Any:
         flash("Please sign in again.", "info")
         return redirect(url_for(".login"))
     therapist = db_session().get(Therapist, uuid.UUID(pending["id"]))
-    if therapist is None or not therapist.active:
+    if (
+        therapist is None
+        or not therapist.active
+        or therapist.session_generation != pending.get("generation")
+    ):
         session.pop(_PENDING, None)
         return redirect(url_for(".login"))
     form = SecondFactorForm()
@@ -262,20 +313,24 @@ def two_factor() -> Any:
                 return _two_factor_page(therapist, forms), 429
         if factor is not None and action == "disable":
             turn_off_second_factor(therapist)
+            end_sessions(therapist)
             record_event(
                 "therapist.2fa_off", actor=therapist, record=therapist, detail={"with": factor}
             )
+            _keep_this_session(therapist)
             db_session().commit()
             flash("Two-factor sign-in is off.", "success")
             return redirect(url_for(".two_factor"))
         if factor is not None:
             codes = issue_recovery_codes(therapist)
+            end_sessions(therapist)
             record_event(
                 "therapist.recovery_codes_issued",
                 actor=therapist,
                 record=therapist,
                 detail={"with": factor},
             )
+            _keep_this_session(therapist)
             db_session().commit()
             return _show_recovery_codes(codes, turned_on=False)
         form.code.errors.append(_CODE_NOT_RIGHT)
@@ -297,8 +352,10 @@ def _enrol(therapist: Therapist) -> Any:
             therapist.totp_secret = secret
             therapist.totp_last_step = step  # the code that turned it on is spent
             codes = issue_recovery_codes(therapist)
+            end_sessions(therapist)
             session.pop(_ENROLLING, None)
             record_event("therapist.2fa_on", actor=therapist, record=therapist)
+            _keep_this_session(therapist)
             db_session().commit()
             return _show_recovery_codes(codes, turned_on=True)
         form.code.errors.append(_CODE_NOT_RIGHT)
@@ -326,6 +383,49 @@ def _show_recovery_codes(codes: list[str], *, turned_on: bool) -> Any:
     return render_template("reconnect_clinic/recovery_codes.html", codes=codes, turned_on=turned_on)
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@therapist_required
+def change_password() -> Any:
+    """A new password, proven by the current one. Every other session of the therapist
+    ends; this one goes on."""
+    if not get_state().standalone_auth:
+        abort(404)
+    therapist = current_therapist()
+    assert therapist is not None  # noqa: S101 - guarded by therapist_required
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        # The current password is tried as at sign-in, counted first against the same
+        # limit, so that an open session cannot be used to guess it.
+        limiter = get_state().login_limiter
+        if not limiter.attempt(f"account:{therapist.email}"):
+            form.current_password.errors.append("Too many tries. Please wait a few minutes.")
+            return render_template("reconnect_clinic/change_password.html", form=form), 429
+        if not verify_password(therapist.password_hash, form.current_password.data or ""):
+            record_event("therapist.password_change_failed", actor=therapist, record=therapist)
+            db_session().commit()
+            form.current_password.errors.append("That is not your current password.")
+            return render_template("reconnect_clinic/change_password.html", form=form)
+        try:
+            set_password(therapist, form.new_password.data or "")
+        except AccountError as error:
+            form.new_password.errors.append(str(error))
+            return render_template("reconnect_clinic/change_password.html", form=form)
+        record_event(
+            "therapist.password_changed",
+            actor=therapist,
+            record=therapist,
+            detail={"via": "settings"},
+        )
+        _keep_this_session(therapist)
+        db_session().commit()
+        flash(
+            "Your password is changed. Any other device signed in to this account is signed out.",
+            "success",
+        )
+        return redirect(url_for(".dashboard"))
+    return render_template("reconnect_clinic/change_password.html", form=form)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
     if not get_state().standalone_auth:
@@ -335,6 +435,9 @@ def logout() -> Any:
         abort(400)
     therapist = current_therapist()
     if therapist is not None:
+        # Every session of theirs ends, here and on any other device: a copy of this
+        # session's cookie is worth nothing from now on.
+        end_sessions(therapist)
         record_event("therapist.logout", actor=therapist, record=therapist)
         db_session().commit()
     _end_login()

@@ -42,8 +42,40 @@
     if (timer) clearTimeout(timer);
     timer = setTimeout(save, delay);
   }
+  // A pending draft save is dropped once the page is sent: the send saves it all anyway,
+  // and a late draft racing it could hide from the server what was just disclosed.
+  form.addEventListener("submit", function () { if (timer) clearTimeout(timer); });
   form.addEventListener("change", function () { later(300); });
   form.addEventListener("input", function (event) {
     if (event.target.tagName === "TEXTAREA" || event.target.type === "text") later(1500);
+  });
+})();
+
+// Partner pages: "Exit this page" (and Esc pressed twice) leaves at once. The page is
+// hidden first, then replaced in the browser's history by the neutral site the exit link
+// leads to (through the clinic, which forgets this browser's links), so Back does not
+// bring it up again. Without this file the link still leaves, as an ordinary link.
+(function () {
+  "use strict";
+  var exit = document.querySelector("a[data-quick-exit]");
+  if (!exit) return;
+  function leave(event) {
+    if (event) event.preventDefault();
+    document.documentElement.classList.add("leaving");
+    window.location.replace(exit.href);
+  }
+  exit.addEventListener("click", leave);
+  var lastEscape = 0;
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" && event.key !== "Esc") return;
+    var now = Date.now();
+    if (now - lastEscape < 1000) leave(event);
+    lastEscape = now;
+  });
+  // A page the browser kept in memory shows hidden if it is ever brought back.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.documentElement.classList.contains("leaving")) {
+      window.location.replace(exit.href);
+    }
   });
 })();
