@@ -11,4 +11,6 @@ from .risk import views as risk_views  # noqa: F401
 from .security import link_views  # noqa: F401
 from .security import views as security_views  # noqa: F401
 
-bp.before_request(read_without_transaction)
+# First of the blueprint's hooks: a hook before it that reads (the sign-in checks load
+# the therapist) would open the transaction the read-only view means to go without.
+bp.before_request_funcs.setdefault(None, []).insert(0, read_without_transaction)

@@ -33,7 +33,8 @@ def test_the_dashboard_reads_without_a_transaction_and_other_pages_keep_theirs(a
     owner = make.therapist()
     couple = make.couple(owner, label="Read in autocommit")
     login(client, owner.email)
-    assert _autocommit_per_query(app, client, "/clinic/") == [True, True]  # therapist, list
+    # The therapist, the list, and every case's risk rows.
+    assert _autocommit_per_query(app, client, "/clinic/") == [True, True, True]
     page = _autocommit_per_query(app, client, f"/clinic/couples/{couple.id}")
     assert page and not any(page)  # the pooled connection is back in a transaction
     with get_state().db.engine.connect() as connection:
