@@ -10,7 +10,9 @@ from flask_login import LoginManager
 
 from . import taxonomy
 from .config import apply_defaults
+from .risk import resources as crisis_resources
 from .security import logfilter
+from .security.audit import AuditKeys
 from .security.crypto import FieldCipher
 from .security.ratelimit import FailureLimiter
 from .state import EXTENSION_KEY, ClinicState, TherapistLoader
@@ -92,17 +94,13 @@ class ReconnectClinic:
                 app.config["RECONNECT_CLINIC_ENCRYPTION_KEYS"],
                 app.config["RECONNECT_CLINIC_ENCRYPTION_KEY_ID"],
             ),
+            # Checked now too: the keys the audit log's chain is MACed with.
+            audit_keys=AuditKeys.from_config(app.config),
+            # And the crisis services partners are shown, and their quick exit: a broken
+            # number or address must stop start-up, not fail a partner in crisis.
+            crisis_support=crisis_resources.from_config(app.config),
         )
         app.extensions[EXTENSION_KEY] = state
-        # Checked now too: the keys the audit log's chain is MACed with.
-        from .security.audit import KEYS_EXTENSION, AuditKeys
-
-        app.extensions[KEYS_EXTENSION] = AuditKeys.from_config(app.config)
-        # And the crisis resources partners are shown, and their quick exit: a broken
-        # number or address must stop start-up, not fail a partner in crisis.
-        from .risk import resources as crisis
-
-        app.extensions[crisis.EXTENSION_KEY] = crisis.from_config(app.config)
 
         if loader is None:
             _install_standalone_login(app)

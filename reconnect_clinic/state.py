@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from .models import Therapist
+    from .risk.resources import CrisisSupport
+    from .security.audit import AuditKeys
 
 EXTENSION_KEY = "reconnect_clinic"
 
@@ -34,6 +36,10 @@ class ClinicState:
     bad_link_limiter: FailureLimiter
     login_limiter: FailureLimiter
     cipher: FieldCipher
+    # The keys the audit log's chain is MACed with (security/audit.py).
+    audit_keys: AuditKeys
+    # The crisis services partners are shown after a disclosure (risk/resources.py).
+    crisis_support: CrisisSupport
 
     @property
     def standalone_auth(self) -> bool:

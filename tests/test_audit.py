@@ -17,7 +17,6 @@ from reconnect_clinic.reports import service
 from reconnect_clinic.security.audit import (
     GENESIS,
     HKDF_INFO,
-    KEYS_EXTENSION,
     AuditKeyError,
     AuditKeys,
     audit_keys,
@@ -34,7 +33,7 @@ from reconnect_clinic.security.audit import (
 )
 from reconnect_clinic.security.audit_sql import create_statements, drop_statements
 from reconnect_clinic.security.crypto import new_key
-from reconnect_clinic.state import db_session
+from reconnect_clinic.state import db_session, get_state
 from tests.conftest import TEST_KEYS, login, pdf_text
 
 
@@ -236,9 +235,9 @@ def explicit_keys(app, monkeypatch):
     """Sets the app's audit keys for one test, as RECONNECT_CLINIC_AUDIT_KEYS would."""
 
     def use(keys, current):
-        monkeypatch.setitem(
-            app.extensions,
-            KEYS_EXTENSION,
+        monkeypatch.setattr(
+            get_state(app),
+            "audit_keys",
             AuditKeys.from_config(
                 {"RECONNECT_CLINIC_AUDIT_KEYS": keys, "RECONNECT_CLINIC_AUDIT_KEY_ID": current}
             ),

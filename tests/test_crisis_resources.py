@@ -12,13 +12,13 @@ from flask_sqlalchemy import SQLAlchemy
 from reconnect_clinic import ReconnectClinic
 from reconnect_clinic.risk import Assessment, RiskKind, RiskStatus, intake_disclosures
 from reconnect_clinic.risk.resources import (
-    EXTENSION_KEY,
     CrisisResourceError,
     builtin,
     configured,
     from_config,
     support_kinds,
 )
+from reconnect_clinic.state import get_state
 from tests.conftest import TEST_KEYS
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -223,19 +223,19 @@ def _host(tmp_path, **config) -> tuple[Flask, SQLAlchemy]:
 def test_init_app_loads_the_configured_resources(tmp_path):
     app, db = _host(tmp_path, RECONNECT_CLINIC_CRISIS_COUNTRY="UK")
     ReconnectClinic().init_app(app, db=db)
-    assert app.extensions[EXTENSION_KEY] is configured("GB")
+    assert get_state(app).crisis_support is configured("GB")
 
 
 def test_init_app_defaults_to_the_us(tmp_path):
     app, db = _host(tmp_path)
     ReconnectClinic().init_app(app, db=db)
-    assert app.extensions[EXTENSION_KEY] is configured("US")
+    assert get_state(app).crisis_support is configured("US")
 
 
 def test_init_app_takes_a_practices_own_list(tmp_path):
     app, db = _host(tmp_path, RECONNECT_CLINIC_CRISIS_RESOURCES=OWN)
     ReconnectClinic().init_app(app, db=db)
-    assert _names(app.extensions[EXTENSION_KEY].resources) == [
+    assert _names(get_state(app).crisis_support.resources) == [
         "Harbour Women's Aid",
         "City Crisis Team",
     ]

@@ -16,8 +16,8 @@ from reconnect_clinic.intake.content import SAFETY_CHOICES, page_spec, pages_for
 from reconnect_clinic.intake.scoring import FLAG_SAFETY, FLAG_SAFETY_DISCUSS, safety_flags
 from reconnect_clinic.models import IntakePage
 from reconnect_clinic.risk import DisclosureSource, RiskKind, RiskLevel, intake_disclosures
-from reconnect_clinic.risk.resources import EXTENSION_KEY, configured
-from reconnect_clinic.state import db_session
+from reconnect_clinic.risk.resources import configured
+from reconnect_clinic.state import db_session, get_state
 from reconnect_clinic.taxonomy import load
 from tests.conftest import PartnerBrowser, link_ref_from, login
 
@@ -174,7 +174,7 @@ def test_the_thank_you_page_after_no_disclosure_offers_nothing(partner, make):
 
 
 def test_the_practices_country_decides_the_services(partner, app, monkeypatch):
-    monkeypatch.setitem(app.extensions, EXTENSION_KEY, configured("GB"))
+    monkeypatch.setattr(get_state(app), "crisis_support", configured("GB"))
     partner.post("safety", {"safety_afraid": "yes"}, action="save")
     page = partner.get("safety").text
     assert "0808 2000 247" in page
@@ -184,7 +184,7 @@ def test_the_practices_country_decides_the_services(partner, app, monkeypatch):
 
 
 def test_own_force_shows_services_for_changing_it(partner, app, monkeypatch):
-    monkeypatch.setitem(app.extensions, EXTENSION_KEY, configured("GB"))
+    monkeypatch.setattr(get_state(app), "crisis_support", configured("GB"))
     partner.post("safety", {**_all_no(), "safety_own_force": "yes"})
     page = partner.get("consent").text
     assert "Respect Phoneline" in page
@@ -200,7 +200,7 @@ def test_a_practices_own_list_is_shown(partner, app, monkeypatch):
             "call": "0800 123 456",
         }
     ]
-    monkeypatch.setitem(app.extensions, EXTENSION_KEY, configured("generic", own))
+    monkeypatch.setattr(get_state(app), "crisis_support", configured("generic", own))
     partner.post("safety", {"safety_afraid": "yes"}, action="save")
     page = partner.get("safety").text
     assert "Harbour Crisis Line" in page

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
 from ..models import ClientLink, IntakeResponse, IntakeStatus, LinkPurpose, utcnow
 from ..risk import intake_disclosures, newly_disclosed
-from ..risk.resources import EXTENSION_KEY as SUPPORT_KEY
 from ..risk.resources import CrisisResource, CrisisSupport, support_kinds
 from ..security.audit import record_event
 from ..security.link_session import end_all_link_sessions, link_ref
@@ -289,7 +288,7 @@ def _support_to_show(link: ClientLink, values: dict[str, dict[str, str]]) -> Sup
     kinds = support_kinds(intake_disclosures(values, at=utcnow()))
     if not kinds:  # the answer was changed back since
         return None
-    support: CrisisSupport = current_app.extensions[SUPPORT_KEY]
+    support: CrisisSupport = get_state().crisis_support
     return SupportOffer(
         resources=support.for_kinds(kinds),
         emergency=support.emergency,

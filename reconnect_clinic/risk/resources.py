@@ -30,7 +30,6 @@ from urllib.parse import quote
 from .core import OWN_FORCE_ITEM, Disclosure, RiskKind
 
 __all__ = [
-    "EXTENSION_KEY",
     "SUPPORT_KINDS",
     "CrisisResource",
     "CrisisResourceError",
@@ -44,8 +43,6 @@ __all__ = [
 SupportKind = Literal["safety", "self_harm", "own_force"]
 SUPPORT_KINDS: tuple[str, ...] = get_args(SupportKind)
 GENERIC = "generic"
-# Where init_app keeps the practice's resources, checked: app.extensions[EXTENSION_KEY].
-EXTENSION_KEY = "reconnect_clinic.crisis_support"
 
 _DATA_FILE = "crisis_resources.toml"
 _COUNTRY_KEYS = frozenset({"name", "aliases", "emergency", "emergency_note", "resources"})

@@ -44,10 +44,10 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 
 from ..models import AuditEvent, ClientLink, StoredReport, Therapist, utcnow
-from ..state import db_session
+from ..state import db_session, get_state
 from .crypto import FieldCipher
 
 GENESIS = "0" * 64
@@ -55,7 +55,6 @@ GENESIS = "0" * 64
 _CHAIN_LOCK = 0x636C696E6963  # "clinic"
 
 # Where the app's audit keys live (built and checked at ``init_app``).
-KEYS_EXTENSION = "reconnect_clinic.audit_keys"
 # Distinct contexts: a line's MAC can never pass for a checkpoint's, nor a derived audit
 # key for the encryption key it comes from.
 _LINE_CONTEXT = "reconnect_clinic audit line v1"
@@ -173,11 +172,8 @@ def derive_key(encryption_key: bytes) -> bytes:
 
 
 def audit_keys() -> AuditKeys:
-    """The current app's audit keys (checked at ``init_app``; built here if it did not)."""
-    keys = current_app.extensions.get(KEYS_EXTENSION)
-    if keys is None:
-        keys = current_app.extensions[KEYS_EXTENSION] = AuditKeys.from_config(current_app.config)
-    return keys  # type: ignore[no-any-return]
+    """The current app's audit keys (checked at ``init_app``)."""
+    return get_state().audit_keys
 
 
 # --- lines ---------------------------------------------------------------------------
