@@ -34,6 +34,13 @@ DEFAULTS: dict[str, Any] = {
     # this many seconds since login whatever they do.
     "RECONNECT_CLINIC_IDLE_TIMEOUT": 30 * 60,
     "RECONNECT_CLINIC_SESSION_LIFETIME": 12 * 60 * 60,
+    # A form post (a session note) that arrives after the idle limit is kept, sealed in
+    # the database, and put back into the form when the same therapist signs in again
+    # within this many seconds; older ones are deleted unread.
+    "RECONNECT_CLINIC_KEPT_FORM_LIFETIME": 12 * 60 * 60,
+    # Therapist pages warn this many seconds before the idle sign-out, with a "Stay signed
+    # in" button (and typing counts as activity), when JavaScript runs.
+    "RECONNECT_CLINIC_IDLE_WARNING": 2 * 60,
     # Host mode only: the endpoint of the host's login page, where a visitor who is not a
     # therapist is sent. ``None`` answers 401 instead.
     "RECONNECT_CLINIC_HOST_LOGIN_ENDPOINT": None,

@@ -261,3 +261,43 @@ def test_signing_in_and_saving_a_note_over_https(live, browser, shots):
         )
         assert note.content["sections"]["data"] == "Typed over HTTPS in a real browser."
         demo_db.session.remove()
+
+
+def test_a_text_limit_is_counted_and_nothing_typed_is_cut(server, browser, shots):
+    """The addendum's 20,000-character limit: clinic.js counts as the therapist types,
+    announces the characters left only near the limit, and a longer text stays whole in
+    the field (no maxlength), to be refused by the server with the text kept."""
+    base, app = server
+    with app.app_context():
+        owner = factories.therapist(email="counter@example.org")
+        couple = factories.couple(owner, label="Counter couple")
+        therapy = factories.therapy_session(owner, couple)
+        factories.signed_note(owner, therapy)
+        path = f"/clinic/couples/{couple.id}/sessions/{therapy.id}"
+        demo_db.session.remove()
+    page = browser.new_context().new_page()
+    shots.append(page)
+    page.goto(f"{base}/clinic/login")
+    page.fill("#email", "counter@example.org")
+    page.fill("#password", factories.PASSWORD)
+    with page.expect_navigation():
+        page.locator("main").get_by_role("button", name="Sign in").click()
+    page.goto(f"{base}{path}")
+    counter = page.locator("#body-limit")
+    live = page.locator("#body-limit + [aria-live=polite]")
+    assert counter.text_content() == "0 of 20,000 characters"
+    page.fill("#body", "a" * 1234)
+    assert counter.text_content() == "1,234 of 20,000 characters"
+    page.wait_for_timeout(1300)
+    assert live.text_content() == ""
+    page.fill("#body", "a" * 19990)
+    playwright_api.expect(live).to_have_text("10 characters left")  # after the pause
+    page.fill("#body", "a" * 20005)
+    assert counter.text_content() == "20,005 of 20,000 characters: 5 too many"
+    assert page.evaluate("document.querySelector('#body').value.length") == 20005
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign and add addendum").click()
+    assert page.locator("#body-error").text_content() == (
+        "Field cannot be longer than 20000 characters."
+    )
+    assert page.input_value("#body") == "a" * 20005

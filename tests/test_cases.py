@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from reconnect_clinic.models import AuditEvent, Couple
@@ -183,3 +185,17 @@ def test_free_text_is_escaped(client, make):
     assert payload not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert payload not in client.get("/clinic/").text
+
+
+def test_an_implausible_opened_date_is_refused_beside_the_field(client, make):
+    me = make.therapist()
+    login(client, me.email)
+    response = post_form(
+        client, "/clinic/couples/new", {**NEW_CASE, "opened_on": "0001-01-01", "label": "Kept"}
+    )
+    assert response.status_code == 200
+    error = re.search(r'<p class="error" id="opened_on-error">([^<]*)</p>', response.text)
+    assert error.group(1) == "A case cannot open before 1950: please check the year."
+    assert 'value="0001-01-01"' in response.text
+    assert 'value="Kept"' in response.text
+    assert db_session().scalar(sa.select(sa.func.count()).select_from(Couple)) == 0

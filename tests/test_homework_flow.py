@@ -372,3 +372,65 @@ def test_csv_cells_cannot_run_as_formulas(client, make):
         csv.reader(io.StringIO(client.get(f"/clinic/couples/{couple.id}/homework.csv").text))
     )
     assert rows[1][0].startswith("'=")
+
+
+def test_homework_dates_out_of_bounds_are_refused_beside_the_field(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    url = f"/clinic/couples/{couple.id}/homework/new"
+    cases = [
+        (
+            {"starts_on": "1900-01-01", "due_on": (TODAY + timedelta(days=7)).isoformat()},
+            "starts_on",
+            "Homework can start at most a year back: please check the year.",
+        ),
+        (
+            {"starts_on": "9999-01-01", "due_on": "9999-01-02"},
+            "starts_on",
+            "Homework can start at most a year ahead: please check the year.",
+        ),
+        (
+            {"due_on": "9999-12-31"},
+            "due_on",
+            "Homework can run for at most a year: please choose an earlier due date.",
+        ),
+    ]
+    for change, name, message in cases:
+        response = post_form(client, url, _assign_form(**change))
+        assert response.status_code == 200, change
+        error = re.search(rf'<p class="error" id="{name}-error">([^<]*)</p>', response.text)
+        assert error.group(1) == message
+        assert f'value="{change[name]}"' in response.text
+    assert _count(HomeworkAssignment) == 0
+
+
+def test_an_over_long_reflection_is_refused_and_kept_whole(make, app):
+    """20,000 characters pasted into a 4,000-character reflection: the page says so beside
+    the field and shows all 20,000 again (no maxlength cuts them), and nothing is saved."""
+    owner = make.therapist()
+    couple = make.couple(owner)
+    assignment = make.assignment(owner, couple)
+    a = PartnerBrowser(app, make.homework_link(owner, couple.partner_a), "homework")
+    page = a.get().text
+    textarea = re.search(r'<textarea[^>]*name="reflection"[^>]*>', page).group(0)
+    assert " maxlength=" not in textarea
+    assert 'data-maxlength="4000"' in textarea
+    assert "Up to 4,000 characters." in page
+    pasted = "".join(f"{n:05d} " for n in range(3334))[:20000]
+    assert len(pasted) == 20000
+    response = a.client.post(
+        f"{a.base}/{assignment.id}/check-in",
+        data={
+            "completion": "done",
+            "reflection": pasted,
+            "link_ref": link_ref_from(page),
+            "client_key": "k" * 20,
+        },
+    )
+    assert response.status_code == 200
+    error = re.search(r'<p class="error" id="([^"]*reflection)-error">([^<]*)</p>', response.text)
+    assert error.group(2) == "Please keep this under 4000 characters."
+    shown = re.search(r"<textarea[^>]*>\s*([^<]*)</textarea>", response.text).group(1)
+    assert shown == pasted
+    assert _count(HomeworkCheckIn) == 0

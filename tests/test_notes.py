@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -379,3 +381,82 @@ def test_signing_problems(fields, problems):
     if "confirm_sign" in problems:
         arguments["confirmed"] = False
     assert set(signing_problems(**arguments)) == problems
+
+
+@pytest.mark.parametrize(
+    ("held_on", "message"),
+    [
+        ("2099-01-01", "A session can be at most a year ahead: please check the year."),
+        ("0001-01-01", "A session can be at most 10 years back"),
+    ],
+)
+def test_a_session_date_out_of_bounds_is_refused_beside_the_field(client, make, held_on, message):
+    from reconnect_clinic.models import TherapySession
+
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    url = f"/clinic/couples/{couple.id}/sessions/new"
+    data = {"held_on": held_on, "duration_minutes": "50", "format": "video", "attendance": "both"}
+    response = post_form(client, url, data)
+    assert response.status_code == 200
+    error = re.search(r'<p class="error" id="held_on-error">([^<]*)</p>', response.text)
+    assert error.group(1).startswith(message)
+    assert f'value="{held_on}"' in response.text
+    assert db_session().scalar(sa.select(sa.func.count()).select_from(TherapySession)) == 0
+    # Changing an existing session's date is held to the same bounds.
+    therapy = make.therapy_session(owner, couple)
+    kept = therapy.held_on
+    changed = post_form(client, url, data | {"held_on": held_on}, follow_redirects=False)
+    assert changed.status_code == 200
+    details = client.post(
+        f"/clinic/couples/{couple.id}/sessions/{therapy.id}/details",
+        data=data | {"csrf_token": csrf_from(changed.text)},
+    )
+    assert details.status_code == 200
+    assert 'id="held_on-error"' in details.text
+    db_session().expire_all()
+    assert db_session().get(TherapySession, therapy.id).held_on == kept
+
+
+def test_an_over_long_addendum_is_refused_and_kept_whole(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    therapy = make.therapy_session(owner, couple)
+    make.signed_note(owner, therapy)
+    login(client, owner.email)
+    url = f"/clinic/couples/{couple.id}/sessions/{therapy.id}"
+    page = client.get(url).text
+    textarea = re.search(r'<textarea[^>]*name="body"[^>]*>', page).group(0)
+    assert " maxlength=" not in textarea
+    assert 'aria-describedby="body-hint body-limit"' in textarea
+    assert '<p class="hint char-count" id="body-limit">Up to 20,000 characters.</p>' in page
+    written = "Correction. " * 1700 + "The end."
+    assert len(written) > 20000
+    response = client.post(f"{url}/addenda", data={"csrf_token": csrf_from(page), "body": written})
+    assert response.status_code == 200
+    error = re.search(r'<p class="error" id="body-error">([^<]*)</p>', response.text)
+    assert error.group(1) == "Field cannot be longer than 20000 characters."
+    assert written in response.text
+    assert db_session().scalar(sa.select(sa.func.count()).select_from(NoteAddendum)) == 0
+
+
+def test_an_over_long_note_section_is_refused_and_kept_whole(client, make):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    url = _open_session(client, couple)
+    page = client.get(url).text
+    assert "Up to 50,000 characters." in page
+    written = "They spoke at length. " * 2300
+    assert len(written) > 50000
+    data = {**NOTE, "section_data": written, "csrf_token": csrf_from(page), "action": "save"}
+    response = client.post(url, data=data)
+    assert response.status_code == 200
+    error = re.search(r'<p class="error" id="section_data-error">([^<]*)</p>', response.text)
+    assert error.group(1) == "Field cannot be longer than 50000 characters."
+    shown = re.search(
+        r'<textarea[^>]*name="section_data"[^>]*>\s*([^<]*)</textarea>', response.text
+    )
+    assert shown.group(1) == written.strip()
+    assert db_session().scalar(sa.select(sa.func.count()).select_from(SessionNote)) == 0

@@ -147,6 +147,8 @@ index                   GET    login     ok    ok    login     login     login  
 .change_password        POST   login     ok    ok    login     login     login   login
 # Signing out always ends on the login page, whoever asks.
 .logout                 POST   login     login login login     login     login   login
+# Typing on a therapist page counts as activity (clinic.js): 204 for a therapist.
+.still_here             POST   login     ok    ok    login     login     login   login
 # A valid token lets its bearer in (to the token's own pages); a dead one does not.
 .link_open              GET    ok        ok    ok    ok        ok        410     410
 # "Exit this page" forgets the browser's links and leaves, whoever presses it.

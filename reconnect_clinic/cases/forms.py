@@ -24,6 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..datebounds import case_opened_problem
 from ..models import CaseStatus
 from ..text import clean_text
 
@@ -79,5 +80,6 @@ class CoupleForm(FlaskForm):
     partner_b = FormField(PartnerForm, label="Partner B")
 
     def validate_opened_on(self, field: DateField) -> None:
-        if field.data and field.data > date.today():  # noqa: DTZ011 - the therapist's own day
-            raise ValidationError("A case cannot open on a future date.")
+        today = date.today()  # noqa: DTZ011 - the therapist's own day
+        if field.data and (problem := case_opened_problem(field.data, today)):
+            raise ValidationError(problem)

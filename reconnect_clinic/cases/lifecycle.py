@@ -22,6 +22,7 @@ from ..models import (
     HomeworkCheckIn,
     IntakePage,
     IntakeResponse,
+    KeptForm,
     MeasureResult,
     NoteAddendum,
     Partner,
@@ -489,6 +490,8 @@ def purge_case(couple_id: uuid.UUID) -> None:
         sa.delete(ClientLink).where(ClientLink.partner_id.in_(partner_ids)),
         sa.delete(Partner).where(Partner.id.in_(partner_ids)),
         sa.delete(Couple).where(Couple.id == couple_id),
+        # Text kept over an idle sign-out for one of the case's pages (security/kept.py).
+        sa.delete(KeptForm).where(KeptForm.path.contains(f"/couples/{couple_id}/")),
     ):
         session.execute(statement.execution_options(synchronize_session=False))
     session.flush()

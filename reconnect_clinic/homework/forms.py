@@ -25,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..datebounds import homework_span_problem, homework_start_problem
 from ..models import Assignee, Completion, Frequency
 from ..text import clean_text
 
@@ -88,9 +89,14 @@ class AssignForm(FlaskForm):
     )
     step = HiddenField()
 
+    def validate_starts_on(self, field: DateField) -> None:
+        if field.data and (problem := homework_start_problem(field.data, today())):
+            raise ValidationError(problem)
+
     def validate_due_on(self, field: DateField) -> None:
-        if self.starts_on.data and field.data and field.data < self.starts_on.data:
-            raise ValidationError("The due date cannot be before the start date.")
+        start = self.starts_on.data
+        if start and field.data and (problem := homework_span_problem(start, field.data)):
+            raise ValidationError(problem)
 
     def validate_times_per_week(self, field: IntegerField) -> None:
         if self.frequency.data == Frequency.WEEKLY and not field.data:

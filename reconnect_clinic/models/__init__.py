@@ -13,6 +13,7 @@ from .homework import (
     SuggestionDecision,
 )
 from .intake import IntakePage, IntakeResponse, IntakeStatus, MeasureResult
+from .kept import KeptForm
 from .links import ClientLink, LinkPurpose
 from .people import (
     CaseStatus,
@@ -49,6 +50,7 @@ __all__ = [
     "IntakePage",
     "IntakeResponse",
     "IntakeStatus",
+    "KeptForm",
     "LinkPurpose",
     "MeasureResult",
     "NoteAddendum",

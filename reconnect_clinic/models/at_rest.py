@@ -62,6 +62,11 @@ CLEAR_COLUMNS: Mapping[str, Mapping[str, str]] = {
         "code_hash": "a SHA-256 of the code, looked up at sign-in",
         "used_at": "a date: a code is good once",
     },
+    "clinic_kept_form": {
+        **_RECORD,
+        "therapist_id": _FK,
+        "path": "the page the kept text goes back to: a path of record keys, not clinical",
+    },
     "clinic_couple": {
         **_SOFT,
         "therapist_id": _FK,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -20,8 +22,10 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 
+from ..datebounds import session_date_problem
 from ..text import clean_text
 from .templates import RISK_LEVELS
 
@@ -56,6 +60,11 @@ class SessionForm(FlaskForm):
         default="both",
         validators=[InputRequired("Please choose.")],
     )
+
+    def validate_held_on(self, field: DateField) -> None:
+        today = date.today()  # noqa: DTZ011 - the therapist's own day
+        if field.data and (problem := session_date_problem(field.data, today)):
+            raise ValidationError(problem)
 
 
 class NoteForm(FlaskForm):

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -19,6 +19,7 @@ from ..risk.panel import RiskCard, risk_panel
 from ..risk.queries import couple_risk_records
 from ..security.access import couple_or_404
 from ..security.audit import record_event
+from ..security.kept import take_kept
 from ..state import config, db_session, get_state
 from ..text import clean_text
 from .forms import AddendumForm, NoteForm, SessionForm
@@ -157,15 +158,35 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         db_session().commit()
         return page
 
-    template_slug = request.form.get("template") or request.args.get("template")
+    # What was typed when the idle sign-out struck, once this same therapist is signed
+    # in again: back into the form only, never saved or signed from here.
+    restored, dropped = (
+        take_kept(therapist.id, request.path) if request.method == "GET" else (None, False)
+    )
+    if dropped:
+        db_session().commit()
+    template_slug = (
+        (restored.get("template") if restored is not None else None)
+        or request.form.get("template")
+        or request.args.get("template")
+    )
     form, template = _note_form(therapy_session, template_slug)
     risks = _current_risks(couple)
     conflict = None
-    if request.method == "GET":
+    if restored is not None:
+        form.process(formdata=restored)
+        flash(
+            "What you typed before you were signed out is back in the form. It is not "
+            "saved yet: please review it, then save the draft.",
+            "info",
+        )
+    elif request.method == "GET":
         _fill_note_form(form, therapy_session, template)
         if note is not None:
             record_event("note.view", actor=therapist, record=note, couple_id=couple.id)
             db_session().commit()
+    elif request.form.get("action") == "autosave":
+        return _autosave(form, template, therapy_session, therapist)
     elif form.validate_on_submit() and not _signing_refused(form, risks):
         action = request.form.get("action", "save")
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
@@ -223,6 +244,41 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         unprintable=_unprintable_in_note(couple, form, template),
         risks=risks,
     )
+
+
+def _autosave(
+    form: Any, template: NoteTemplate, therapy_session: TherapySession, therapist: Any
+) -> Any:
+    """The draft saved while the therapist types (``clinic.js``, a fetch every 30 s after
+    a change): the same save as "Save draft", with the same optimistic locking, answered
+    in JSON. Never signs. A conflict is not resolved here: the page says so and the
+    therapist's "Save draft" shows both versions, as without JavaScript."""
+    if not form.validate_on_submit():
+        return jsonify(saved=False, message=_AUTOSAVE_INVALID), 400
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    note = therapy_session.note
+    content = _note_content(form, template, note.content if note else {})
+    try:
+        saved = save_note(
+            therapy_session,
+            therapist,
+            template=template.slug,
+            content=content,
+            based_on_version=version,
+        )
+    except (NoteConflict, NoteLocked):
+        db_session().rollback()
+        return jsonify(saved=False, conflict=True, message=_AUTOSAVE_CONFLICT), 409
+    new_version = saved.version
+    db_session().commit()
+    return jsonify(saved=True, version=new_version)
+
+
+_AUTOSAVE_INVALID = "Could not save automatically: please check the form and press “Save draft”."
+_AUTOSAVE_CONFLICT = (
+    "This note was changed somewhere else since you opened it, so it is no longer saved "
+    "automatically. Your text is still here: press “Save draft” to see both versions."
+)
 
 
 def _current_risks(couple: Couple) -> tuple[RiskCard, ...]:

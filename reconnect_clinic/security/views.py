@@ -9,10 +9,13 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from ..blueprint import bp, therapist_required
 from ..models import Therapist, utcnow
 from ..state import config, db_session, get_state
+from . import kept
 from .audit import record_event
 from .forms import CodeForm, LoginForm, PasswordChangeForm, PostOnlyForm, SecondFactorForm
 from .passwords import hash_password, needs_rehash, verify_password
@@ -78,7 +81,13 @@ def _enforce_timeouts() -> Any:
         idle=config("IDLE_TIMEOUT"),
         lifetime=config("SESSION_LIFETIME"),
     ):
+        kept = _keep_post_after_sign_out(now)
         _end_login()
+        if kept is not None:
+            # Straight to sign-in (the view would answer with a redirect anyway), then back
+            # to the page, where the text is restored (``kept.take_kept``).
+            flash(kept, "info")
+            return redirect(url_for(".login", next=request.path))
         flash("You were signed out to keep client records safe. Please sign in again.", "info")
         return None
     if current_therapist() is None:
@@ -92,6 +101,46 @@ def _enforce_timeouts() -> Any:
     if now - session.get(_SEEN_AT, 0) >= SEEN_AT_STEP:
         session[_SEEN_AT] = now
     return None
+
+
+def kept_message(*, idle_expired: bool, idle: int, lifetime: int) -> str:
+    """What a therapist whose post was kept over a sign-out is told on the sign-in page."""
+    if idle_expired:
+        why = f"You were signed out after {max(1, idle // 60)} minutes without activity."
+    else:
+        why = f"You were signed out: a sign-in lasts at most {max(1, lifetime // 3600)} hours."
+    return f"{why} What you typed is kept and will be back after you sign in."
+
+
+def _keep_post_after_sign_out(now: float) -> str | None:
+    """Keep a post to a therapist form that came after the session went stale (see
+    ``kept.py``), and say so; None when there is nothing to keep. Only a post the
+    session's own therapist could have sent is kept: the account is still active at the
+    session's generation, and the post carries the session's CSRF token (checked with
+    the sign-in's whole lifetime as its time limit: a long note outlives the token's
+    usual hour). Called before the session is ended, to know whose it was."""
+    if request.method != "POST" or request.endpoint not in kept.KEEPABLE_ENDPOINTS:
+        return None
+    therapist = current_therapist()
+    if therapist is None:
+        return None
+    try:
+        validate_csrf(request.form.get("csrf_token"), time_limit=config("SESSION_LIFETIME"))
+    except ValidationError:
+        return None
+    fields = kept.keepable_fields(request.form.to_dict(flat=False))
+    if fields is None:
+        return None
+    kept.keep_post(therapist.id, request.path, fields)
+    record_event("form.kept_at_sign_out", actor=therapist, record=therapist)
+    db_session().commit()
+    idle = config("IDLE_TIMEOUT")
+    seen_at = session.get(_SEEN_AT)
+    return kept_message(
+        idle_expired=seen_at is None or now - seen_at > idle,
+        idle=idle,
+        lifetime=config("SESSION_LIFETIME"),
+    )
 
 
 def _keep_this_session(therapist: Therapist) -> None:
@@ -424,6 +473,47 @@ def change_password() -> Any:
         )
         return redirect(url_for(".dashboard"))
     return render_template("reconnect_clinic/change_password.html", form=form)
+
+
+@bp.context_processor
+def _idle_globals() -> dict[str, Any]:
+    """What a therapist page's idle warning counts from (``clinic.js``): seconds left
+    before the idle sign-out, as the server sees it, and when to warn. None outside a
+    standalone sign-in."""
+    if not get_state().standalone_auth or _SEEN_AT not in session:
+        return {"clinic_idle": None}
+    if current_therapist() is None:
+        return {"clinic_idle": None}
+    idle = config("IDLE_TIMEOUT")
+    left = idle_seconds_left(now=time.time(), seen_at=session[_SEEN_AT], idle=idle)
+    return {
+        "clinic_idle": {
+            "timeout": idle,
+            "left": left,
+            "warn_before": min(config("IDLE_WARNING"), idle),
+        }
+    }
+
+
+def idle_seconds_left(*, now: float, seen_at: float, idle: int) -> int:
+    """Whole seconds until an idle sign-out (never below 0)."""
+    return max(0, int(idle - (now - seen_at)))
+
+
+@bp.route("/still-here", methods=["POST"])
+@therapist_required
+def still_here() -> Any:
+    """The therapist is active on a page (typing, or "Stay signed in"): ``clinic.js``
+    posts here, at most once a minute while they type, so typing counts as activity.
+    Answers 204; a stale session has been signed out by then (see
+    ``_enforce_timeouts``), and the answer is the redirect to sign in."""
+    if not get_state().standalone_auth:
+        abort(404)
+    if not PostOnlyForm().validate_on_submit():
+        abort(400)
+    # Noted now, not rounded to SEEN_AT_STEP: the page counts its warning from this answer.
+    session[_SEEN_AT] = time.time()
+    return "", 204
 
 
 @bp.route("/logout", methods=["POST"])
