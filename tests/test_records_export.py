@@ -160,7 +160,7 @@ def test_partner_bs_export_holds_nothing_private_of_partner_a(exported):
     for response in record["intake"]:
         assert "safety" not in response["pages"]
         assert "wellbeing" not in response["pages"]
-        assert "flags" not in (response["scores"] or {})
+        assert "flags" not in (response["scores"] if response["scores"] is not None else {})
     assert {m["instrument"] for m in record["measures"]} == {"csi16"}
     assert "risk" not in record
     assert all(not e["action"].startswith("risk.") for e in record["audit"])
@@ -176,7 +176,7 @@ def test_partner_bs_export_holds_nothing_private_of_partner_a(exported):
         .one()
     )
     for key in (*a_disclosures, a_intake):
-        assert all(str(key) not in (e["record_id"] or "") for e in record["audit"])
+        assert all(str(key) not in str(e["record_id"]) for e in record["audit"])
     for disclosure_id in a_disclosures:
         assert _where(files, str(disclosure_id)) == {}
     assert not any(name.startswith("private-to-partner-a") for name in files)
