@@ -459,9 +459,13 @@ class _Practice:
         ).link
 
     def _assign(self, therapist: Any, couple: Any, day: date, rng: random.Random) -> Any:
-        from reconnect_clinic.homework.operations import AssignmentDetails, assign
+        from reconnect_clinic.homework.operations import AssignmentDetails, assign, ruled_out_tags
+        from reconnect_clinic.risk.queries import risks_by_role
 
-        exercise = rng.choice(self.exercises)
+        # As a therapist would: only exercises the couple's risks leave open.
+        risks = risks_by_role(couple)
+        ruled_out = ruled_out_tags(risks)
+        exercise = rng.choice([e for e in self.exercises if not e.ruled_out_by(ruled_out)])
         assignee = "both" if exercise.mode == "together" else rng.choice(("a", "b", "both"))
         due = day + timedelta(days=rng.choice((7, 10, 14)))
         note = "Keep it short; ten minutes is enough." if rng.random() < 0.3 else None
@@ -479,6 +483,7 @@ class _Practice:
             ),
             self.taxonomy,
             exercise_ref=f"library:{exercise.slug}",
+            risks=risks,
         )
 
     def _check_ins(
