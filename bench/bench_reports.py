@@ -8,7 +8,7 @@ several paragraphs per section and an addendum), renders the session report's HT
 through the real ``service.session_report_printable`` and then measures, in this one run and
 with the same system libraries:
 
-(a) optimized: ``reconnect_clinic.reports.render.html_to_pdf(html, images=...)``, the
+(a) optimized: ``reconnect_clinic.reports.pdf.html_to_pdf(html, images=...)``, the
     product's path (worker process, packaged fonts, stylesheet parsed once, the chart as
     a PNG image, PDF/A-3b), after warm-up;
 (b) naive: the same report as a first draft would write it (bench/naive_session_report.html,
@@ -49,7 +49,7 @@ import jinja2  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from scenario import scenario  # noqa: E402
 
-from reconnect_clinic.reports import render  # noqa: E402
+from reconnect_clinic.reports import pdf as render  # noqa: E402
 from reconnect_clinic.reports.assembly import created_stamp  # noqa: E402
 from reconnect_clinic.reports.charts import line_chart_svg  # noqa: E402
 

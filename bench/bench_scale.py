@@ -326,7 +326,7 @@ def main() -> int:
             )
             stack.callback(_dispose, tier.app)
             tiers.append(tier)
-        from reconnect_clinic.reports import render
+        from reconnect_clinic.reports import pdf as render
 
         stack.callback(render.shutdown)
         for tier in tiers:

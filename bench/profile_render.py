@@ -10,7 +10,7 @@ without the pipes. Printed:
    ``render()`` (style cascade, boxes, layout) and ``write_pdf()`` (drawing, fonts, PDF);
 2. the same report without its chart, and with it as inline SVG (as it was before the
    PNG), so that the chart's share is plain; and the report with its streams left to
-   pydyf, which compresses each of them twice (``render._compress_streams_once``);
+   pydyf, which compresses each of them twice (``compat.compress_streams_once``);
 3. a cProfile breakdown by phase (cumulative time of WeasyPrint's own functions; the
    profiler slows pure-Python code more than C, so read it as proportions);
 4. the functions with the most time of their own.
@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scenario import scenario
 
-from reconnect_clinic.reports import render, service
+from reconnect_clinic.reports import service
 from reconnect_clinic.reports.charts import line_chart_svg
+from reconnect_clinic.reports.pdf import compat, engine, fetcher
 
 # (label, file suffix, function name): cumulative time of these functions.
 PHASES = (
@@ -57,19 +58,19 @@ PHASES = (
 def steps(
     html: str, images: dict[str, bytes], runs: int, finisher: Callable[..., None] | None
 ) -> tuple[float, float, float]:
-    engine = render._engine()
-    fetcher_class = render._fetcher_class()
+    worker = engine.get_engine()
+    fetcher_class = fetcher.fetcher_class()
     options = {
-        "pdf_variant": render.PDF_VARIANT,
+        "pdf_variant": engine.PDF_VARIANT,
         "pdf_identifier": hashlib.sha256(html.encode()).hexdigest()[:32].encode(),
     }
     parse, lay_out, write = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        document = engine.HTML(string=html, url_fetcher=fetcher_class(logo=None, images=images))
+        document = worker.HTML(string=html, url_fetcher=fetcher_class(logo=None, images=images))
         t1 = time.perf_counter()
         rendered = document.render(
-            font_config=engine.font_config, stylesheets=[engine.stylesheet], **options
+            font_config=worker.font_config, stylesheets=[worker.stylesheet], **options
         )
         t2 = time.perf_counter()
         rendered.write_pdf(finisher=finisher, **options)
@@ -93,17 +94,17 @@ def main() -> None:
         inline_svg = line_chart_svg(spec)
     html, images = printable.html, dict(printable.images)
     chart_image = re.compile(r'<img class="chart-image"[^>]*>')
-    once = render._compress_streams_once
+    once = compat.compress_streams_once
     variants = (
         ("session report (chart as JPEG)", html, once),
         ("the same without its chart", chart_image.sub("", html), once),
         ("the same, chart as inline SVG", chart_image.sub(lambda _: inline_svg, html), once),
-        # pydyf compresses each stream twice (see render._compress_streams_once).
+        # pydyf compresses each stream twice (see compat.compress_streams_once).
         ("the same as the first, pydyf alone", html, None),
     )
     for _ in range(3):
         for _, text, _ in variants:
-            render._render_here(text, None, images)  # warm, as a worker is
+            engine.render_here(text, None, images)  # warm, as a worker is
 
     print(f"Session report: {len(html):,} bytes of HTML, {args.renders} renders each\n")
     print(f"  {'median ms':>34} {'parse':>7} {'render':>7} {'write':>7} {'total':>7}")
@@ -114,16 +115,16 @@ def main() -> None:
     profile = cProfile.Profile()
     for _ in range(args.renders):
         profile.enable()
-        render._render_here(html, None, images)
+        engine.render_here(html, None, images)
         profile.disable()
     stats = pstats.Stats(profile)
     total = sum(
         ct
         for (filename, _, name), (_, _, _, ct, _) in stats.stats.items()  # type: ignore[attr-defined]
-        if filename.endswith("reports/render.py") and name == "_render_here"
+        if filename.endswith("reports/pdf/engine.py") and name == "render_here"
     )
     print(
-        f"\n  cProfile, share of _render_here ({total / args.renders * 1000:.0f} ms a render "
+        f"\n  cProfile, share of render_here ({total / args.renders * 1000:.0f} ms a render "
         "under the profiler):"
     )
     for label, suffix, function in PHASES:

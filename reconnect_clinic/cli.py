@@ -176,11 +176,13 @@ def set_password_command(email: str, password: str) -> None:
 @clinic_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Add the demo therapist and two demo couples (safe to run again)."""
-    from .demo_data import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+    from .demo_data import DEMO_CONTENTS, DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 
     created = seed_demo()
     get_state().db.session.commit()
-    click.echo("Demo data added." if created else "Demo data already present.")
+    click.echo("Demo data added:" if created else "Demo data already present:")
+    for line in DEMO_CONTENTS:
+        click.echo(f"  {line}")
     click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
@@ -317,13 +319,14 @@ def render_reports_command(since: datetime, out: str, jobs: int | None) -> None:
     import os
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from .reports import render, service
+    from .reports import service
+    from .reports.pdf import warm_up
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     sessions = service.signed_notes_since(since.date())
     os.makedirs(out, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
-    render.warm_up(jobs)
+    warm_up(jobs)
     targets = [(s.id, s.couple_id, s.held_on) for s in sessions]
     # End this thread's transaction before the workers start: on SQLite it would hold
     # the write lock they need to store reports.

@@ -60,7 +60,16 @@ class ReconnectClinic:
         never creates an engine of its own. ``therapist_loader`` maps the host's signed-in
         user to a :class:`~reconnect_clinic.models.Therapist` (or None); without it the
         plugin runs its own login.
+
+        Raises RuntimeError, before changing anything on ``app``, if the clinic is already
+        initialised on it: a second call would otherwise replace the state the first one's
+        blueprint and login manager are using.
         """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError(
+                "reconnect_clinic is already initialised on this app: call init_app once per "
+                "app (ReconnectClinic(app) already calls it)"
+            )
         db = db or self._db or app.extensions.get("sqlalchemy")
         if db is None:
             raise RuntimeError(
@@ -68,6 +77,11 @@ class ReconnectClinic:
                 "init_app(app, db=db), after db.init_app(app)"
             )
         loader = therapist_loader or self._therapist_loader
+        if loader is None and getattr(app, "login_manager", None) is not None:
+            raise RuntimeError(
+                "This app already uses Flask-Login. Pass therapist_loader= to init_app so the "
+                "clinic maps your users to therapists instead of running its own login."
+            )
         apply_defaults(app.config)
         prefix = app.config["RECONNECT_CLINIC_URL_PREFIX"]
         if prefix and not prefix.startswith("/"):
@@ -133,11 +147,7 @@ def _exempt_partner_posts(app: Flask) -> None:
 
 
 def _install_standalone_login(app: Flask) -> None:
-    if getattr(app, "login_manager", None) is not None:
-        raise RuntimeError(
-            "This app already uses Flask-Login. Pass therapist_loader= to init_app so the "
-            "clinic maps your users to therapists instead of running its own login."
-        )
+    # init_app has checked that the host runs no Flask-Login of its own.
     manager = LoginManager()
     manager.login_view = "reconnect_clinic.login"
     manager.login_message = "Please sign in to see client records."

@@ -7,9 +7,6 @@ the end, so it leaves nothing behind.
 
 from __future__ import annotations
 
-import contextvars
-import os
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,13 +25,11 @@ from reconnect_clinic.models import metadata
 from reconnect_clinic.security.audit_sql import create_statements, drop_statements
 from reconnect_clinic.state import get_state
 from tests import factories
-
-SERVER_URL = os.environ.get("RECONNECT_CLINIC_TEST_DATABASE_URL")
-# Fixed test keys (never used anywhere else): 32 bytes each, base64.
-TEST_KEYS = {
-    "k1": "a2V5LW9uZS1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg=",
-    "k2": "a2V5LXR3by1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg=",
-}
+from tests.helpers import (
+    SERVER_URL,
+    TEST_KEYS,
+    FreshContextClient,
+)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -91,22 +86,6 @@ def database_url(databases: DatabaseFactory) -> str:
     migrate.upgrade(engine)
     engine.dispose()
     return url
-
-
-class FreshContextClient(FlaskClient):
-    """A test client whose every request runs in a fresh context, as in production.
-
-    Tests hold an app context for the factories; without this, requests would share it,
-    and with it ``g`` and the database session, hiding bugs that only show when each
-    request starts clean.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        if has_app_context():
-            # End the test's own transaction first: on SQLite every transaction holds
-            # the write lock (BEGIN IMMEDIATE), and the request must not wait for it.
-            get_state().db.session.commit()
-        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -200,83 +179,6 @@ def live(
 def make() -> Any:
     """Factories for therapists, couples and sessions (see tests/factories.py)."""
     return factories
-
-
-_CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any) -> Any:
-    """GET ``url`` for its CSRF token, then POST ``data`` to it, as a browser would."""
-    page = client.get(url)
-    assert page.status_code == 200, page.status_code
-    return client.post(url, data={"csrf_token": csrf_from(page.text), **data}, **kwargs)
-
-
-def report_urls(couple: Any, therapy_session: Any, *, pdf: bool = False) -> list[str]:
-    """A couple's reports: the progress report, the intake summary and the session's
-    report, as previews or (``pdf``) as PDFs."""
-    base = f"/clinic/couples/{couple.id}"
-    suffix = ".pdf" if pdf else ""
-    return [
-        f"{base}/progress-report{suffix}",
-        f"{base}/intake-summary{suffix}",
-        f"{base}/sessions/{therapy_session.id}/report{suffix}",
-    ]
-
-
-def login(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> Any:
-    return post_form(client, "/clinic/login", {"email": email, "password": password})
-
-
-_LINK_REF = re.compile(r'<input type="hidden" name="link_ref" value="([^"]+)"')
-
-
-def link_ref_from(html: str) -> str:
-    match = _LINK_REF.search(html)
-    assert match, "page has no link reference"
-    return match.group(1)
-
-
-class PartnerBrowser:
-    """A partner's browser: opens their link, then reads and sends their pages."""
-
-    def __init__(self, app: Flask, token: str, purpose: str = "intake") -> None:
-        self.client = app.test_client()
-        opened = self.client.get(f"/clinic/{purpose[0]}/{token}")
-        assert opened.status_code == 302, opened.text
-        self.start = opened.headers["Location"]
-        self.base = self.start.rstrip("/")
-
-    def get(self, page: str = "", **kwargs: Any) -> Any:
-        return self.client.get(f"{self.base}/{page}", **kwargs)
-
-    def post(self, page: str, values: dict[str, str], action: str = "next") -> Any:
-        ref = link_ref_from(self.get(page).text)
-        return self.client.post(
-            f"{self.base}/{page}", data={**values, "link_ref": ref, "action": action}
-        )
-
-    def fill(self, answers: dict[str, dict[str, str]]) -> Any:
-        last = None
-        for page, values in answers.items():
-            last = self.post(page, values)
-            assert last.status_code == 302, (page, last.text[:3000])
-        return last
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text of a PDF, read back as a reader would see it."""
-    import io
-
-    from pypdf import PdfReader
-
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

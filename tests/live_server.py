@@ -27,7 +27,7 @@ from flask import Flask
 
 from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
-from tests.conftest import TEST_KEYS, csrf_from, link_ref_from
+from tests.helpers import TEST_KEYS, csrf_from, link_ref_from
 from tests.referrer_policy import form_post_headers
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from werkzeug.datastructures import Headers
 
-from tests.conftest import FreshContextClient
+from tests.helpers import FreshContextClient
 
 # Every policy the standard defines; a header naming none of them leaves the default.
 POLICIES = frozenset(

@@ -35,7 +35,7 @@ from reconnect_clinic.models import (
 from reconnect_clinic.security.crypto import sealed_fields
 from reconnect_clinic.state import db_session
 from tests import factories
-from tests.conftest import (
+from tests.helpers import (
     TEST_KEYS,
     FreshContextClient,
     PartnerBrowser,

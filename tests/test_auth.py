@@ -11,7 +11,7 @@ from reconnect_clinic.models import AuditEvent, Therapist
 from reconnect_clinic.security.passwords import hash_password, verify_password
 from reconnect_clinic.security.views import safe_next, session_expired
 from reconnect_clinic.state import db_session
-from tests.conftest import csrf_from, login, post_form
+from tests.helpers import csrf_from, login, post_form
 
 
 def test_login_page_renders(client):

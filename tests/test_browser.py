@@ -18,7 +18,7 @@ from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from tests import factories
-from tests.conftest import TEST_KEYS
+from tests.helpers import TEST_KEYS
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -214,12 +214,14 @@ def test_a_practice_day_in_the_browser(server, browser, shots):
     assert "Note signed" in therapist.content()
     report_url = therapist.get_by_role("link", name="Session report (PDF)").get_attribute("href")
     response = therapist.request.get(f"{base}{report_url}")
-    assert response.ok and response.headers["content-type"] == "application/pdf"
+    assert response.ok
+    assert response.headers["content-type"] == "application/pdf"
     pdf = response.body()
     assert pdf.startswith(b"%PDF")
     text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Both described feeling closer this week." in " ".join(text.split())
-    assert "Ana" in text and "Ben" in text
+    assert "Ana" in text
+    assert "Ben" in text
 
 
 @pytest.mark.parametrize("live", ["https"], indirect=True)

@@ -16,7 +16,7 @@ from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from tests import factories
-from tests.conftest import TEST_KEYS
+from tests.helpers import TEST_KEYS
 from tests.test_browser import browser, shots  # noqa: F401 (fixtures; skips without Chromium)
 
 NOTE = "He reads my messages every night"

@@ -38,7 +38,8 @@ def test_jpeg_chart_has_both_partners_lines_at_print_resolution() -> None:
     data = line_chart_jpeg(SPEC)
     assert data == line_chart_jpeg(SPEC)  # deterministic
     image = Image.open(io.BytesIO(data))
-    assert image.format == "JPEG" and image.mode == "RGB"
+    assert image.format == "JPEG"
+    assert image.mode == "RGB"
     assert image.size == (round(SPEC.width_in * RASTER_DPI), round(SPEC.height_in * RASTER_DPI))
     pixels = [image.getpixel((x, y)) for y in range(image.height) for x in range(image.width)]
     for role in ("a", "b"):
@@ -52,8 +53,10 @@ def test_svg_chart_names_partners_and_cut_off_and_escapes_labels() -> None:
     svg = line_chart_svg(SPEC)
     assert svg.startswith("<svg")
     assert svg == line_chart_svg(SPEC)
-    assert "Robin (A)" in svg and "distress cut-off (51.5)" in svg
-    assert "Sasha &amp; co &lt;B&gt;" in svg and "<B>" not in svg
+    assert "Robin (A)" in svg
+    assert "distress cut-off (51.5)" in svg
+    assert "Sasha &amp; co &lt;B&gt;" in svg
+    assert "<B>" not in svg
     assert 'id="chart-csi16-' in svg  # ids prefixed: several charts share one page
 
 

@@ -14,7 +14,7 @@ from reconnect_clinic.intake.consent import NO_SECRETS_HEADING, consent_document
 from reconnect_clinic.intake.content import page_slugs
 from reconnect_clinic.models import IntakePage, IntakeResponse
 from reconnect_clinic.state import db_session, get_state
-from tests.conftest import PartnerBrowser, login
+from tests.helpers import PartnerBrowser, login
 
 OLD_TEXT = "Wombat consent, first edition: I agree to couples therapy."
 NEW_TEXT = "Wombat consent, second edition: I agree to something else entirely."

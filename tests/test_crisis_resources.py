@@ -19,7 +19,7 @@ from reconnect_clinic.risk.resources import (
     support_kinds,
 )
 from reconnect_clinic.state import get_state
-from tests.conftest import TEST_KEYS
+from tests.helpers import TEST_KEYS
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -164,8 +164,14 @@ def test_a_practices_own_list_replaces_the_countrys_and_keeps_its_emergency_numb
             [{"name": "A", "kinds": ["safety"], "about": "a", "phone": "1"}],
             "unknown field(s) 'phone'",
         ),
-        ([{"name": "A", "kinds": ["ipv"], "about": "a", "call": "1"}], "'kinds' must list"),
-        ([{"name": "A", "kinds": "safety", "about": "a", "call": "1"}], "'kinds' must list"),
+        (
+            [{"name": "A", "kinds": ["ipv"], "about": "a", "call": "1"}],
+            "'kinds' entry 1 is 'ipv'; expected one of 'safety', 'self_harm', 'own_force'",
+        ),
+        (
+            [{"name": "A", "kinds": "safety", "about": "a", "call": "1"}],
+            "'kinds' must be a list, got a string",
+        ),
         ([{"name": "A", "kinds": ["safety"], "about": "a"}], "at least one of"),
         ([{"name": "A", "kinds": ["safety"], "about": "a", "call": "ring us"}], "phone number"),
         (
@@ -184,7 +190,10 @@ def test_a_practices_own_list_replaces_the_countrys_and_keeps_its_emergency_numb
             ],
             "needs a 'text'",
         ),
-        ([{"name": " ", "kinds": ["safety"], "about": "a", "call": "1"}], "'name' is missing"),
+        (
+            [{"name": " ", "kinds": ["safety"], "about": "a", "call": "1"}],
+            "'name' must be text, not blank",
+        ),
         ([{"kinds": ["safety"], "about": "", "call": "1"}], "'name' is missing"),
     ],
 )

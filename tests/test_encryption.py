@@ -30,7 +30,7 @@ from reconnect_clinic.notes.operations import add_addendum
 from reconnect_clinic.security.crypto import EncryptionError, FieldCipher, new_key, sealed_fields
 from reconnect_clinic.state import db_session, get_state
 from tests import sealed_scenario
-from tests.conftest import TEST_KEYS, PartnerBrowser, link_ref_from, pdf_text
+from tests.helpers import TEST_KEYS, PartnerBrowser, link_ref_from, pdf_text
 from tests.sealed_scenario import MARKERS, SIGNATURES
 
 SECRET = "Zebra-marmalade confession 4417"

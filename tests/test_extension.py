@@ -12,7 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from reconnect_clinic import ReconnectClinic, taxonomy
 from reconnect_clinic.config import DEFAULTS
 from reconnect_clinic.state import get_state
-from tests.conftest import TEST_KEYS
+from tests.helpers import TEST_KEYS
 
 
 def _host(tmp_path, **config) -> tuple[Flask, SQLAlchemy]:
@@ -63,10 +63,38 @@ def test_one_extension_object_serves_two_apps(tmp_path):
     second, db2 = _host(tmp_path / "b", RECONNECT_CLINIC_URL_PREFIX="/therapy")
     clinic.init_app(first, db=db1)
     clinic.init_app(second, db=db2)
-    assert get_state(first).db is db1 and get_state(second).db is db2
+    assert get_state(first).db is db1
+    assert get_state(second).db is db2
     assert first.test_client().get("/clinic/login").status_code == 200
     assert second.test_client().get("/therapy/login").status_code == 200
     assert second.test_client().get("/clinic/login").status_code == 404
+
+
+def test_a_second_init_app_on_the_same_app_is_refused_before_touching_it(tmp_path):
+    app, db = _host(tmp_path)
+    ReconnectClinic().init_app(app, db=db)
+    state = get_state(app)
+    blueprints = dict(app.blueprints)
+    login_manager = app.login_manager
+    rules = sorted(rule.rule for rule in app.url_map.iter_rules())
+    config = dict(app.config)
+    with pytest.raises(RuntimeError, match="already initialised on this app"):
+        ReconnectClinic().init_app(app, db=db)
+    assert get_state(app) is state
+    assert app.blueprints == blueprints
+    assert app.login_manager is login_manager
+    assert sorted(rule.rule for rule in app.url_map.iter_rules()) == rules
+    assert dict(app.config) == config
+
+
+def test_a_second_init_app_with_a_loader_is_refused_too(tmp_path):
+    app, db = _host(tmp_path)
+    clinic = ReconnectClinic()
+    clinic.init_app(app, db=db, therapist_loader=lambda: None)
+    state = get_state(app)
+    with pytest.raises(RuntimeError, match="already initialised on this app"):
+        clinic.init_app(app, db=db, therapist_loader=lambda: None)
+    assert get_state(app) is state
 
 
 def test_db_is_found_on_the_app_when_not_passed(tmp_path):
@@ -104,6 +132,7 @@ def test_host_with_its_own_flask_login_must_pass_a_loader(tmp_path):
     LoginManager(app)
     with pytest.raises(RuntimeError, match="therapist_loader"):
         ReconnectClinic().init_app(app, db=db)
+    assert "reconnect_clinic" not in app.extensions
     ReconnectClinic().init_app(app, db=db, therapist_loader=lambda: None)
 
 

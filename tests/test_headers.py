@@ -13,7 +13,7 @@ import pytest
 from reconnect_clinic.errors import in_clinic, referrer_policy, security_headers
 from reconnect_clinic.models import ClientLink, utcnow
 from reconnect_clinic.state import db_session
-from tests.conftest import PartnerBrowser, login
+from tests.helpers import PartnerBrowser, login
 from tests.test_host_example import _host_login, host  # noqa: F401  (the host fixture)
 
 CLINIC_HEADERS = (
@@ -50,7 +50,8 @@ def test_pages_carry_the_security_headers(client, make):
     for url in ("/clinic/login", "/clinic/", f"/clinic/couples/{couple.id}"):
         response = client.get(url)
         csp = response.headers["Content-Security-Policy"]
-        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+        assert "script-src 'self'" in csp
+        assert "'unsafe-inline'" not in csp
         assert header_problems(response, referrer_policy="same-origin") == [], url
         assert "Strict-Transport-Security" not in response.headers  # plain HTTP here
     partner = PartnerBrowser(client.application, make.intake_link(owner, couple.partner_a))

@@ -20,7 +20,7 @@ from reconnect_clinic.models import (
     SuggestionDecision,
 )
 from reconnect_clinic.state import db_session
-from tests.conftest import PartnerBrowser, csrf_from, link_ref_from, login, post_form
+from tests.helpers import PartnerBrowser, csrf_from, link_ref_from, login, post_form
 
 TODAY = date.today()  # noqa: DTZ011
 
@@ -55,7 +55,9 @@ def test_assign_homework_from_the_couple_page(client, make):
     assert assignment.content["instructions"]  # the exact text, kept with the assignment
     assert assignment.therapist_note == "Start small."
     page = client.get(f"/clinic/couples/{couple.id}").text
-    assert "Ten-minute daily check-in" in page and "0 of 0 due" in page
+    assert "Ten-minute daily check-in" in page
+    assert f"first check-in due {(TODAY + timedelta(days=7)).isoformat()}" in page
+    assert "0 of 0" not in page
     assert "homework.assign" in set(db_session().scalars(sa.select(AuditEvent.action)))
 
 
@@ -123,7 +125,8 @@ def test_another_therapists_couple_and_custom_exercise_are_404(client, make):
         f"/clinic/couples/{theirs.id}/homework/new",
         _assign_form(exercise=f"custom:{mine.id}", assignee="a"),
     )
-    assert response.status_code == 200 and "Not a valid choice" in response.text
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.text
     assert "Owner&#39;s own" not in client.get("/clinic/exercises").text
 
 
@@ -173,16 +176,21 @@ def test_partners_check_in_and_the_therapist_sees_adherence(client, make, app):
     login(client, owner.email)
     page = client.get(f"/clinic/couples/{couple.id}").text
     assert "Both checked in" in page
-    assert "A private thought" in page and "private" in page
-    assert "B shares this" in page and "shared with partner" in page
+    assert "A private thought" in page
+    # Each reflection is labelled with who may see it ("A private thought" holds the word).
+    assert re.search(r"·\s+private</p>", page), "no reflection is labelled private"
+    assert "B shares this" in page
+    assert "shared with partner" in page
     assert "1 of 1 due" in page
 
     exported = client.get(f"/clinic/couples/{couple.id}/homework.csv")
     assert exported.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.text)))
-    assert rows[0][0] == "case" and len(rows) == 4  # header + joint (A, B) + solo (B)
+    assert rows[0][0] == "case"
+    assert len(rows) == 4  # header + joint (A, B) + solo (B)
     caseload = client.get("/clinic/homework").text
-    assert str(escape(couple.label)) in caseload and joint.title in caseload
+    assert str(escape(couple.label)) in caseload
+    assert joint.title in caseload
     assert client.get("/clinic/homework.csv").status_code == 200
 
 
@@ -227,9 +235,11 @@ def test_check_in_on_a_closed_assignment_is_kept_and_explained(client, make, app
         },
         follow_redirects=True,
     )
-    assert "was closed on" in sent.text and "your therapist will see it" in sent.text
+    assert "was closed on" in sent.text
+    assert "your therapist will see it" in sent.text
     check_in = db_session().scalars(sa.select(HomeworkCheckIn)).one()
-    assert check_in.late and check_in.reflection == "late but honest"
+    assert check_in.late
+    assert check_in.reflection == "late but honest"
 
 
 def test_check_in_for_someone_elses_assignment_is_404(make, app):
@@ -258,8 +268,10 @@ def test_calendar_download(make, app):
     response = a.get(f"{assignment.id}.ics")
     assert response.headers["Content-Type"].startswith("text/calendar")
     events = list(icalendar.Calendar.from_ical(response.data).walk("VEVENT"))
-    assert len(events) == 4
+    assert len(events) == 1  # one repeating event (tests/test_homework_export.py)
+    assert "RRULE" in events[0]
     assert couple.partner_a.first_name not in response.text
+    assert assignment.title not in response.text
 
 
 def test_suggestions_with_reasons_dismiss_and_accept(client, make, app):
@@ -359,7 +371,8 @@ def test_editing_an_exercise_never_changes_what_was_given(client, make):
         {**form, "title": "", "instructions": "", "duration_minutes": "999"},
     )
     assert bad.status_code == 200
-    assert "Please give a title." in bad.text and "Please give at least one step." in bad.text
+    assert "Please give a title." in bad.text
+    assert "Please give at least one step." in bad.text
     assert _count(CustomExercise) == 1
 
 

@@ -364,8 +364,13 @@ INVALID_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     # Top level
     ("unknown top-level key", _top_level("versoin", "x"), r"top level: unknown field.*'versoin'"),
     ("missing version", _drop_top_level("library_version"), r"'library_version' is missing"),
-    ("empty version", _top_level("library_version", " "), r"'library_version' is missing"),
-    ("no exercises", _top_level("exercises", []), r"'exercises' is missing or empty"),
+    (
+        "empty version",
+        _top_level("library_version", " "),
+        r"'library_version' must be text, not blank",
+    ),
+    # An empty array of tables is not written at all, so this file has no 'exercises'.
+    ("no exercises", _top_level("exercises", []), r"top level: field 'exercises' is missing"),
     # Slugs and steps
     ("unknown step", _set(CHECK_IN, "step", "talk_more"), r"'daily_check_in'.*'talk_more'"),
     ("duplicate slug", _duplicate_slug, r"exercises\[2\]: duplicate slug"),
@@ -379,7 +384,7 @@ INVALID_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("empty purpose", _set(CHECK_IN, "purpose", "   "), r"'daily_check_in'.*'purpose'"),
     ("missing note", _drop(CHECK_IN, "therapist_note"), r"'therapist_note' is missing"),
     ("missing step", _drop(CHECK_IN, "step"), r"'daily_check_in'.*'step' is missing"),
-    ("title not text", _set(CHECK_IN, "title", 7), r"'title' is missing or empty"),
+    ("title not text", _set(CHECK_IN, "title", 7), r"'title' must be text, got an integer"),
     # Mode and frequency
     ("bad mode", _set(CHECK_IN, "mode", "both"), r"'mode' is 'both'"),
     ("missing mode", _drop(CHECK_IN, "mode"), r"'mode' is missing"),
@@ -388,19 +393,35 @@ INVALID_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("weekly with zero", _set(WEEKLY, "times_per_week", 0), r"'small_promises_kept'.*1 to 7"),
     ("weekly with eight", _set(WEEKLY, "times_per_week", 8), r"'times_per_week' is 8"),
     ("daily with times", _set(CHECK_IN, "times_per_week", 2), r"must be 0 unless"),
-    ("times not int", _set(CHECK_IN, "times_per_week", "0"), r"'times_per_week' is missing"),
-    ("times is bool", _set(WEEKLY, "times_per_week", True), r"not an integer"),
+    (
+        "times not int",
+        _set(CHECK_IN, "times_per_week", "0"),
+        r"'times_per_week' must be an integer, got a string",
+    ),
+    ("times is bool", _set(WEEKLY, "times_per_week", True), r"must be an integer, got a boolean"),
     ("missing times", _drop(CHECK_IN, "times_per_week"), r"'times_per_week' is missing"),
     # duration_minutes
     ("zero duration", _set(CHECK_IN, "duration_minutes", 0), r"'duration_minutes' is 0"),
     ("long duration", _set(CHECK_IN, "duration_minutes", 241), r"'duration_minutes' is 241"),
-    ("float duration", _set(CHECK_IN, "duration_minutes", 1.5), r"not an integer"),
+    (
+        "float duration",
+        _set(CHECK_IN, "duration_minutes", 1.5),
+        r"must be an integer, got a decimal",
+    ),
     # instructions and reflection prompts
-    ("no instructions", _set(CHECK_IN, "instructions", []), r"'instructions' is missing"),
+    ("no instructions", _set(CHECK_IN, "instructions", []), r"'instructions' is empty"),
     ("13 instructions", _set(CHECK_IN, "instructions", ["Do it."] * 13), r"13 entries"),
-    ("blank instruction", _set(CHECK_IN, "instructions", ["Do it.", " "]), r"entry 2 is empty"),
-    ("instructions text", _set(CHECK_IN, "instructions", "Do it."), r"'instructions' is missing"),
-    ("no prompts", _set(CHECK_IN, "reflection_prompts", []), r"'reflection_prompts' is missing"),
+    (
+        "blank instruction",
+        _set(CHECK_IN, "instructions", ["Do it.", " "]),
+        r"entry 2 must be text, not blank",
+    ),
+    (
+        "instructions text",
+        _set(CHECK_IN, "instructions", "Do it."),
+        r"'instructions' must be a list, got a string",
+    ),
+    ("no prompts", _set(CHECK_IN, "reflection_prompts", []), r"'reflection_prompts' is empty"),
     ("7 prompts", _set(CHECK_IN, "reflection_prompts", ["Why?"] * 7), r"7 entries; at most 6"),
     ("prompt not text", _set(CHECK_IN, "reflection_prompts", ["Why?", 3]), r"entry 2"),
 ]

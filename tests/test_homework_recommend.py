@@ -16,7 +16,8 @@ def scores(**by_slug: int) -> dict:
 
 def test_no_scores_no_suggestions():
     result = suggest(TAXONOMY, LIBRARY, None, None)
-    assert result.items == () and result.safety_note is None
+    assert result.items == ()
+    assert result.safety_note is None
 
 
 def test_a_concern_both_partners_share_leads_with_a_reason_naming_both():
@@ -44,7 +45,8 @@ def test_ranked_by_weight_and_limited():
     a = scores(**{c.slug: 100 for c in TAXONOMY.concerns})
     result = suggest(TAXONOMY, LIBRARY, a, a, limit=4)
     weights = [s.weight for s in result.items]
-    assert len(weights) == 4 and weights == sorted(weights, reverse=True)
+    assert len(weights) == 4
+    assert weights == sorted(weights, reverse=True)
 
 
 def test_dismissed_and_assigned_steps_are_left_out():

@@ -22,7 +22,7 @@ from reconnect_clinic.models import AuditEvent, CustomExercise, HomeworkAssignme
 from reconnect_clinic.risk import CONTRAINDICATION_TAGS, RiskKind, RiskStatus
 from reconnect_clinic.risk.operations import AssessmentDetails, assess
 from reconnect_clinic.state import db_session
-from tests.conftest import PartnerBrowser, login, pdf_text, post_form
+from tests.helpers import PartnerBrowser, login, pdf_text, post_form
 from tests.test_homework_library import find, write_variant
 
 TODAY = date.today()  # noqa: DTZ011

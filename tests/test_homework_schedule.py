@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-import icalendar
 import pytest
 
 from reconnect_clinic.homework.schedule import (
     adherence,
-    calendar_file,
     expected_check_ins,
     scheduled_days,
 )
@@ -68,7 +66,9 @@ def test_overdue_only_after_the_due_date_and_while_open():
 
 def test_nothing_is_due_before_the_start():
     result = adherence("daily", None, START, DUE, [], START - timedelta(days=3))
-    assert result.expected == 0 and result.percent is None and not result.overdue
+    assert result.expected == 0
+    assert result.percent is None
+    assert not result.overdue
 
 
 @pytest.mark.parametrize(
@@ -78,19 +78,3 @@ def test_scheduled_days(frequency, per_week, count):
     days = scheduled_days(frequency, per_week, START, DUE)
     assert len(days) == count
     assert all(START <= day <= DUE for day in days)
-
-
-def test_calendar_file_has_one_event_per_day_and_nothing_private():
-    days = scheduled_days("weekly", 2, START, DUE)
-    body = calendar_file(
-        uid_base="abc",
-        summary="Time for yourself",
-        days=days,
-        duration_minutes=10,
-        created=datetime(2026, 11, 1, tzinfo=UTC),
-    )
-    calendar = icalendar.Calendar.from_ical(body)
-    events = list(calendar.walk("VEVENT"))
-    assert [e.decoded("dtstart") for e in events] == days
-    assert {str(e["summary"]) for e in events} == {"Time for yourself"}
-    assert len({str(e["uid"]) for e in events}) == len(events)

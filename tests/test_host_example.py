@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from reconnect_clinic import migrate
 from reconnect_clinic.models import Couple, Therapist
-from tests.conftest import TEST_KEYS, FreshContextClient, csrf_from
+from tests.helpers import TEST_KEYS, FreshContextClient, csrf_from
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -37,7 +37,8 @@ def host(tmp_path, databases, monkeypatch):
     path = tmp_path / "host_app.py"
     path.write_text(_example_source())
     spec = importlib.util.spec_from_file_location("host_app", path)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module: ModuleType = importlib.util.module_from_spec(spec)
     sys.modules["host_app"] = module
     spec.loader.exec_module(module)
@@ -114,7 +115,8 @@ def test_host_user_uses_the_clinic_under_clinic(host):
         assert module.db.session.scalar(sa.select(sa.func.count()).select_from(Couple)) == 1
         # The host's own tables sit beside the clinic's, untouched.
         tables = set(sa.inspect(module.db.engine).get_table_names())
-        assert "user" in tables and "clinic_couple" in tables
+        assert "user" in tables
+        assert "clinic_couple" in tables
         assert migrate.current_revision(module.db.engine) == migrate.head_revision()
 
 

@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from reconnect_clinic.models import IntakeResponse, SessionNote, TherapySession
 from reconnect_clinic.state import db_session
 from tests import factories
-from tests.conftest import PartnerBrowser, csrf_from, login, post_form
+from tests.helpers import PartnerBrowser, csrf_from, login, post_form
 from tests.live_server import LiveTherapist
 from tests.referrer_policy import (
     BrowserClient,

@@ -19,7 +19,7 @@ from reconnect_clinic.risk import DisclosureSource, RiskKind, RiskLevel, intake_
 from reconnect_clinic.risk.resources import configured
 from reconnect_clinic.state import db_session, get_state
 from reconnect_clinic.taxonomy import load
-from tests.conftest import PartnerBrowser, link_ref_from, login
+from tests.helpers import PartnerBrowser, link_ref_from, login
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SUPPORT = 'id="support-title"'

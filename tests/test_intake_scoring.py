@@ -75,10 +75,13 @@ def test_measures_are_scored_from_the_pages():
     lowest = score_intake(TAXONOMY, intake_answers(measure_pick="first"))
     highest = score_intake(TAXONOMY, intake_answers(measure_pick="last"))
     # The first option of every PHQ-9 and GAD-7 item is 0 points, the last is 3.
-    assert lowest.measures["phq9"].total == 0 and lowest.measures["phq9"].band == "minimal"
-    assert highest.measures["phq9"].total == 27 and highest.measures["phq9"].band == "severe"
+    assert lowest.measures["phq9"].total == 0
+    assert lowest.measures["phq9"].band == "minimal"
+    assert highest.measures["phq9"].total == 27
+    assert highest.measures["phq9"].band == "severe"
     assert highest.measures["gad7"].total == 21
-    assert FLAG_SELF_HARM in highest.flags and FLAG_SELF_HARM not in lowest.flags
+    assert FLAG_SELF_HARM in highest.flags
+    assert FLAG_SELF_HARM not in lowest.flags
     # CSI-16 options are listed in the form's order, some items high-to-low, so the
     # first option is not always 0 points: the total is the sum of their points.
     assert 0 < lowest.measures["csi16"].total < 81

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from reconnect_clinic.intake.content import page_spec
 from reconnect_clinic.taxonomy import load
-from tests.conftest import PartnerBrowser, login, pdf_text
+from tests.helpers import PartnerBrowser, login, pdf_text
 
 NOTE = "Please ring the office, not my mobile."
 SAFETY = page_spec(load(), "safety")

@@ -20,7 +20,7 @@ from reconnect_clinic.security.kept import keepable_fields, kept_is_current, tak
 from reconnect_clinic.security.views import idle_seconds_left, kept_message
 from reconnect_clinic.state import db_session
 from tests import factories
-from tests.conftest import csrf_from, login, post_form
+from tests.helpers import csrf_from, login, post_form
 
 TYPED = "They spoke about the move and the first weeks after it. " * 30  # ~1,700 chars
 NOTE = {

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from reconnect_clinic.cases.lifecycle import purge_candidates, retention_until
 from reconnect_clinic.models import AuditEvent, Couple, HomeworkAssignment, Partner, SessionNote
 from reconnect_clinic.state import db_session
-from tests.conftest import PartnerBrowser, login, post_form
+from tests.helpers import PartnerBrowser, login, post_form
 
 TODAY = date.today()  # noqa: DTZ011
 
@@ -75,14 +75,17 @@ def test_export_has_everything(client, make, app):
     names = archive.namelist()
     assert "record.json" in names
     assert "private-to-partner-a/private-record.json" in names
-    assert "reports/progress-report.pdf" in names and "reports/intake-summary.pdf" in names
+    assert "reports/progress-report.pdf" in names
+    assert "reports/intake-summary.pdf" in names
     assert any(n.startswith("reports/session-") for n in names)
     record = json.loads(archive.read("record.json"))
     assert record["couple"]["label"] == couple.label
     assert len(record["partners"]) == 2
     assert record["intake"][0]["pages"]["about"]["hopes"] == "in my own words"
     assert record["sessions"][0]["note"]["content"]["sections"]["data"] == "the session note"
-    assert record["homework"] and record["measures"] and record["audit"]
+    assert record["homework"]
+    assert record["measures"]
+    assert record["audit"]
     assert "couple.export" in set(db_session().scalars(sa.select(AuditEvent.action)))
 
 
@@ -104,7 +107,8 @@ def test_purge_respects_retention_and_holds(client, make, app, cli):
     assert [c.label for c in purge_candidates(TODAY)] == ["Past"]
 
     dry = cli.invoke(args=["clinic", "purge", "--dry-run"])
-    assert "Would remove Past" in dry.output and "1 case(s) would be removed" in dry.output
+    assert "Would remove Past" in dry.output
+    assert "1 case(s) would be removed" in dry.output
     assert db_session().get(Couple, past_id) is not None
 
     result = cli.invoke(args=["clinic", "purge"])

@@ -25,7 +25,7 @@ from reconnect_clinic.security import ratelimit, views
 from reconnect_clinic.security.ratelimit import FailureLimiter
 from reconnect_clinic.state import db_session, get_state
 from tests import factories
-from tests.conftest import csrf_from, login, post_form
+from tests.helpers import csrf_from, login, post_form
 
 LIMIT = 10  # RECONNECT_CLINIC_LOGIN_FAILURE_LIMIT's default: "10 per 15 minutes"
 TRIES = 30

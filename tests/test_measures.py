@@ -23,16 +23,17 @@ from reconnect_clinic.measures import (
     score,
 )
 
-SLUGS = ("csi16", "phq9", "gad7")
+SLUGS = ("csi16", "csi4", "phq9", "gad7")
 
 # (item count, per-item (min, max)) straight from the published scoring keys.
 ITEM_RANGES: dict[str, list[tuple[int, int]]] = {
     "csi16": [(0, 6)] + [(0, 5)] * 15,
+    "csi4": [(0, 6)] + [(0, 5)] * 3,
     "phq9": [(0, 3)] * 9,
     "gad7": [(0, 3)] * 7,
 }
-NAMES = {"csi16": "CSI-16", "phq9": "PHQ-9", "gad7": "GAD-7"}
-MAX_TOTALS = {"csi16": 81, "phq9": 27, "gad7": 21}
+NAMES = {"csi16": "CSI-16", "csi4": "CSI-4", "phq9": "PHQ-9", "gad7": "GAD-7"}
+MAX_TOTALS = {"csi16": 81, "csi4": 21, "phq9": 27, "gad7": 21}
 
 # CSI-16 items whose first-printed option scores highest on the authors' form.
 CSI16_REVERSE_KEYED = {2, 11, 13, 14, 16}
@@ -239,7 +240,7 @@ def test_unknown_slug_lists_known_slugs(slug: str) -> None:
 
 
 def test_get_unknown_slug_and_unhashable_slug() -> None:
-    with pytest.raises(ValueError, match="known instruments: csi16, gad7, phq9"):
+    with pytest.raises(ValueError, match="known instruments: csi16, csi4, gad7, phq9"):
         get("bdi")
     with pytest.raises(ValueError, match="known instruments"):
         get(["phq9"])  # type: ignore[arg-type]
@@ -248,13 +249,15 @@ def test_get_unknown_slug_and_unhashable_slug() -> None:
 # --- instrument data -------------------------------------------------------------------
 
 
-def test_registry_holds_exactly_the_three_instruments() -> None:
+def test_registry_holds_exactly_the_four_instruments() -> None:
     assert set(INSTRUMENTS) == set(SLUGS)
     for slug, instrument in INSTRUMENTS.items():
         assert instrument.slug == slug
         assert get(slug) is instrument
         assert instrument.name == NAMES[slug]
-        assert instrument.citation and instrument.instructions and instrument.title
+        assert instrument.citation
+        assert instrument.instructions
+        assert instrument.title
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -354,3 +357,78 @@ def test_instrument_rejects_inconsistent_data() -> None:
     for variant in bad_variants:
         with pytest.raises(ValueError):
             Instrument(**{**base, **variant})
+
+
+# --- CSI-4 -----------------------------------------------------------------------------
+
+# The CSI-16 items the CSI-4 is made of (CSI-32 items 1, 12, 19, 22), written out here
+# independently of ``instruments.CSI4_FROM_CSI16``.
+CSI4_AS_CSI16_ITEMS = (1, 5, 7, 10)
+
+
+@pytest.mark.parametrize(
+    ("total", "band"),
+    [(0, "distressed"), (13, "distressed"), (14, "not distressed"), (21, "not distressed")],
+)
+@pytest.mark.parametrize("from_end", [False, True], ids=["fill-first", "fill-last"])
+def test_csi4_band_boundaries(total: int, band: str, from_end: bool) -> None:
+    result = score("csi4", answers_summing_to("csi4", total, from_end=from_end))
+    assert result.total == total
+    assert result.band == band
+
+
+def test_csi4_cutoff_is_13_5_between_the_bands() -> None:
+    csi4 = get("csi4")
+    assert csi4.chart_cutoffs == (("distress cut-off", 13.5),)
+    distressed, not_distressed = csi4.bands
+    assert distressed.high < 13.5 < not_distressed.low
+
+
+@pytest.mark.parametrize("bad", [-1, 7])
+def test_csi4_item1_is_refused_outside_0_to_6(bad: int) -> None:
+    message = f"CSI-4 item 1: {bad} is outside 0–6"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        score("csi4", [bad, 0, 0, 0])
+
+
+@pytest.mark.parametrize("position", [1, 2, 3])
+@pytest.mark.parametrize("bad", [-1, 6])
+def test_csi4_items_2_to_4_are_refused_outside_0_to_5(position: int, bad: int) -> None:
+    answers = [0, 0, 0, 0]
+    answers[position] = bad
+    message = f"CSI-4 item {position + 1}: {bad} is outside 0–5"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        score("csi4", answers)
+
+
+def test_csi4_item1_allows_six_and_the_others_five() -> None:
+    assert score("csi4", [6, 5, 5, 5]).total == 21
+
+
+def test_csi4_length_is_checked() -> None:
+    with pytest.raises(ValueError, match=r"^CSI-4 expects 4 answers, got 16$"):
+        score("csi4", [0] * 16)
+
+
+@pytest.mark.parametrize(("number", "source"), list(enumerate(CSI4_AS_CSI16_ITEMS, start=1)))
+def test_csi4_items_are_the_csi16_items_word_for_word(number: int, source: int) -> None:
+    csi4_item = get("csi4").item(number)
+    csi16_item = get("csi16").item(source)
+    assert csi4_item.text == csi16_item.text
+    assert csi4_item.options == csi16_item.options
+    assert csi4_item.reverse_keyed is csi16_item.reverse_keyed
+
+
+def test_csi4_wording_follows_the_published_short_form() -> None:
+    texts = [item.text for item in get("csi4").items]
+    assert texts == [
+        "Please indicate the degree of happiness, all things considered, of your relationship.",
+        "I have a warm and comfortable relationship with my partner",
+        "How rewarding is your relationship with your partner?",
+        "In general, how satisfied are you with your relationship?",
+    ]
+
+
+def test_csi4_raises_no_flags() -> None:
+    assert score("csi4", [6, 5, 5, 5]).flags == frozenset()
+    assert score("csi4", [0, 0, 0, 0]).flags == frozenset()

@@ -11,7 +11,7 @@ from reconnect_clinic.models import AuditEvent, NoteAddendum, SessionNote, Store
 from reconnect_clinic.notes.operations import NoteConflict, NoteLocked, save_note, update_session
 from reconnect_clinic.notes.templates import note_templates
 from reconnect_clinic.state import db_session
-from tests.conftest import csrf_from, login, pdf_text, post_form
+from tests.helpers import csrf_from, login, pdf_text, post_form
 
 NOTE = {
     "section_data": "They talked about the week.",
@@ -48,9 +48,8 @@ def test_write_save_and_sign_a_note(client, make):
     saved = post_form(client, url, {**NOTE, "action": "save", "version": ""})
     assert saved.status_code == 302
     note = db_session().scalars(sa.select(SessionNote)).one()
-    assert (
-        note.status == "draft" and note.content["sections"]["data"] == "They talked about the week."
-    )
+    assert note.status == "draft"
+    assert note.content["sections"]["data"] == "They talked about the week."
     form = client.get(url).text
     signed = client.post(
         url,
@@ -65,12 +64,17 @@ def test_write_save_and_sign_a_note(client, make):
     assert signed.status_code == 302
     db_session().expire_all()
     note = db_session().scalars(sa.select(SessionNote)).one()
-    assert note.is_signed and note.signed_by_id == owner.id and note.signed_at
+    assert note.is_signed
+    assert note.signed_by_id == owner.id
+    assert note.signed_at
     # Signing renders the session report once and keeps it with its fingerprints.
     stored = db_session().scalars(sa.select(StoredReport)).one()
-    assert stored.revision == 1 and len(stored.pdf_sha256) == 64 and stored.pdf[:5] == b"%PDF-"
+    assert stored.revision == 1
+    assert len(stored.pdf_sha256) == 64
+    assert stored.pdf[:5] == b"%PDF-"
     view = client.get(url).text
-    assert "Signed by" in view and "Sign and add addendum" in view
+    assert "Signed by" in view
+    assert "Sign and add addendum" in view
     actions = set(db_session().scalars(sa.select(AuditEvent.action)))
     assert {"session.create", "note.save", "note.sign"} <= actions
 
@@ -107,7 +111,8 @@ def test_a_signed_note_refuses_edits_and_takes_addenda(client, make):
     )
     assert added.status_code == 302
     addendum = db_session().scalars(sa.select(NoteAddendum)).one()
-    assert addendum.signed_by_id == owner.id and addendum.signed_at
+    assert addendum.signed_by_id == owner.id
+    assert addendum.signed_at
     assert "Correction: it was Thursday." in client.get(url).text
     # The stored report is issued again with the addendum in it.
     stored = db_session().scalars(sa.select(StoredReport)).one()
@@ -244,7 +249,7 @@ def test_practice_templates_from_config():
 
 
 def _disclose(app, make, owner, partner, **values):
-    from tests.conftest import PartnerBrowser
+    from tests.helpers import PartnerBrowser
 
     browser = PartnerBrowser(app, make.intake_link(owner, partner))
     assert browser.post("safety", values, action="save").status_code == 302

@@ -30,7 +30,7 @@ from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.models import Couple, Therapist, TherapySession
 from reconnect_clinic.reports import service
 from reconnect_clinic.state import db_session, get_state
-from tests.conftest import login
+from tests.helpers import login
 
 TODAY = date.today()  # noqa: DTZ011 - the factories date things in the local day
 NOT_COUNTED = ("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")
@@ -161,19 +161,55 @@ def test_the_dashboard_costs_the_same_for_two_couples_or_eight(
     owner = make.therapist()
     # One open and one closed case to start with: every list shown has someone in it
     # (an empty list skips loading partners, which would be one statement fewer).
+    # The dashboard is four statements: the therapist, the list with each case's to-do
+    # counts (correlated subqueries), overdue homework (one grouped statement: "overdue"
+    # is judged in Python by the homework's own rule, homework/schedule.py) and the risk
+    # rows; the same four for two quiet cases as for eight with every kind of to-do.
     for n, status in enumerate(("active", "closed")):
         make.couple(owner, label=f"Couple {n}", a=f"A{n}", b=f"B{n}", status=status)
     login(client, owner.email)
     client.get("/clinic/")  # anything done once per process or per login is done now
-    shows = ("open", "closed", "all")
+    shows = ("open", "attention", "closed", "all")
     two = {show: statements_for(app, client, f"/clinic/?show={show}")[0] for show in shows}
     for n in range(2, 8):
         status = "closed" if n % 3 == 0 else "active"
-        make.couple(owner, label=f"Couple {n}", a=f"A{n}", b=f"B{n}", status=status)
+        couple = make.couple(owner, label=f"Couple {n}", a=f"A{n}", b=f"B{n}", status=status)
+        to_do(owner, couple, n)
     eight = {show: statements_for(app, client, f"/clinic/?show={show}") for show in shows}
     for show in shows:
         assert_same_count(two[show], eight[show][0])
     assert all(f"Couple {n}" in eight["all"][1] for n in range(8))
+    # Every kind of to-do fact is there to count, in every case but the first two.
+    page = eight["all"][1]
+    assert page.count("1 intake submitted, not yet read") == 6
+    assert page.count("1 session note not signed") == 6
+    assert page.count("1 homework assignment overdue") == 4  # closed cases owe none
+    assert page.count("1 new reflection") == 6
+    assert page.count("Next session:") == 6
+
+
+def to_do(owner: Therapist, couple: Couple, number: int) -> None:
+    """One of each thing the dashboard lists as a to-do: an unread intake, an unsigned
+    note, overdue homework with a reflection, and a session to come."""
+    from reconnect_clinic.homework.operations import CheckInDetails, record_check_in
+    from reconnect_clinic.notes.operations import save_note
+    from tests import factories
+
+    late = factories.assignment(
+        owner, couple, exercise="three_feeling_notes", starts_on=TODAY - timedelta(days=9)
+    )
+    record_check_in(
+        late,
+        couple.partner("a"),
+        CheckInDetails(f"todo-{number}", "done", 4, "Late, but done.", share_with_partner=False),
+        today=TODAY,
+        actor=None,
+    )
+    submitted_intake(owner, couple, "a")
+    therapy = factories.therapy_session(owner, couple, held_on=TODAY - timedelta(days=1))
+    save_note(therapy, owner, template="dap", content={}, based_on_version=None)
+    factories.therapy_session(owner, couple, held_on=TODAY + timedelta(days=number))
+    db_session().commit()
 
 
 def test_the_couple_page_costs_the_same_for_one_session_or_six(
@@ -216,7 +252,8 @@ def test_the_progress_report_is_drawn_without_the_database(app: Flask, make: Any
         with counted(app) as statements:
             html = service.progress_report_html(couple, report)
         assert statements == []
-        assert "Three sessions" in html and html.count("note signed") == 3
+        assert "Three sessions" in html
+        assert html.count("note signed") == 3
         assert html.count('class="homework-line') == 3
 
 

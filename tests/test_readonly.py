@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from reconnect_clinic.state import get_state
-from tests.conftest import SERVER_URL, login
+from tests.helpers import SERVER_URL, login
 
 postgresql_only = pytest.mark.skipif(not SERVER_URL, reason="PostgreSQL's transactions only")
 
@@ -33,9 +33,12 @@ def test_the_dashboard_reads_without_a_transaction_and_other_pages_keep_theirs(a
     owner = make.therapist()
     couple = make.couple(owner, label="Read in autocommit")
     login(client, owner.email)
-    # The therapist, the list, and every case's risk rows.
-    assert _autocommit_per_query(app, client, "/clinic/") == [True, True, True]
+    # The therapist, the list (with its to-do counts), overdue homework (one grouped
+    # statement: "overdue" is judged in Python by the homework's own rule), and every
+    # case's risk rows.
+    assert _autocommit_per_query(app, client, "/clinic/") == [True, True, True, True]
     page = _autocommit_per_query(app, client, f"/clinic/couples/{couple.id}")
-    assert page and not any(page)  # the pooled connection is back in a transaction
+    assert page
+    assert not any(page)  # the pooled connection is back in a transaction
     with get_state().db.engine.connect() as connection:
         assert connection.connection.dbapi_connection.autocommit is False

@@ -23,7 +23,7 @@ from reconnect_clinic.notes.operations import save_note, sign_note
 from reconnect_clinic.risk import RiskKind, RiskStatus
 from reconnect_clinic.risk.operations import AssessmentDetails, assess
 from reconnect_clinic.state import db_session, get_state
-from tests.conftest import PartnerBrowser, login, pdf_text
+from tests.helpers import PartnerBrowser, login, pdf_text
 
 # Typed into partner A's private fields (or written by the therapist from them).
 A_PRIVATE = {

@@ -17,7 +17,7 @@ from reconnect_clinic.notes.operations import add_addendum
 from reconnect_clinic.reports import service
 from reconnect_clinic.security.audit import verify_chain
 from reconnect_clinic.state import db_session
-from tests.conftest import login
+from tests.helpers import login
 
 TABLE = StoredReport.__table__
 

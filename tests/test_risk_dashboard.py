@@ -15,7 +15,7 @@ from reconnect_clinic.risk.operations import AssessmentDetails, assess
 from reconnect_clinic.risk.views import assessment_problem
 from reconnect_clinic.state import db_session
 from reconnect_clinic.taxonomy import load
-from tests.conftest import PartnerBrowser, csrf_from, login
+from tests.helpers import PartnerBrowser, csrf_from, login
 from tests.test_email import _free_port, smtp  # noqa: F401 - the SMTP server fixture
 from tests.test_query_counts import assert_same_count, statements_for
 

@@ -31,7 +31,7 @@ from reconnect_clinic.risk.queries import open_levels, risk_records, risks_by_ro
 from reconnect_clinic.security.crypto import FieldCipher
 from reconnect_clinic.state import db_session, get_state
 from reconnect_clinic.taxonomy import load
-from tests.conftest import TEST_KEYS, PartnerBrowser
+from tests.helpers import TEST_KEYS, PartnerBrowser
 
 SAFETY = next(p for p in pages_for(load()) if p.slug == "safety")
 # Every safety question a partner can answer "yes" to, whatever the page holds today.

@@ -507,9 +507,13 @@ INVALID_CASES: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]
     (
         "too few items",
         _set(("causes", 3, "items"), [{"id": "cause.mismatched_emotional_needs.1", "text": "t"}]),
-        ("mismatched_emotional_needs", "1 item"),
+        ("mismatched_emotional_needs", "'items' has 1 entry; it needs 2 to 4"),
     ),
-    ("too many items", _add_items(2), ("emotional_distance", "5 item")),
+    (
+        "too many items",
+        _add_items(2),
+        ("emotional_distance", "'items' has 5 entries; it needs 2 to 4"),
+    ),
     # Item id prefixes
     (
         "item id names another sign",

@@ -197,7 +197,7 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     source = tmp_path / "src"
     _copy_sources(source)
     dist = tmp_path / "dist"
-    _run(
+    built = _run(
         [
             sys.executable,
             "-m",
@@ -214,12 +214,19 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert _build_litter() == litter_before, "the build left files in the repository"
+    # setuptools warns of a folder of files the package configuration does not name: the
+    # packages in setup.cfg name every folder the wheel carries.
+    build_output = built.stdout + built.stderr
+    assert "Package would be ignored" not in build_output, build_output
     wheels = list(dist.glob("reconnect_clinic-*.whl"))
     assert len(wheels) == 1, wheels
     wheel = wheels[0]
 
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
+        licenses = [archive.read(n) for n in names if ".dist-info/" in n and n.endswith("/LICENSE")]
+    # The licence travels in the wheel's metadata (setup.cfg's license_files).
+    assert licenses == [(source / "LICENSE").read_bytes()], f"LICENSE not in {wheel.name}"
     for required in REQUIRED_IN_WHEEL:
         assert required in names, f"{required} missing from {wheel.name}"
     # Every page template and migration in the sources is shipped, not just the first ones.
@@ -229,6 +236,12 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     for script in (source / "migrations" / "versions").glob("*.py"):
         shipped = f"reconnect_clinic/migrations/versions/{script.name}"
         assert shipped in names, f"{shipped} missing from {wheel.name}"
+    # Every module and data file of the package's own folder, in every subfolder (a new
+    # subpackage left out of setup.cfg's list would otherwise be missing without a word).
+    for path in (source / "reconnect_clinic").rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            shipped = path.relative_to(source).as_posix()
+            assert shipped in names, f"{shipped} missing from {wheel.name}"
     assert not [n for n in names if "tests" in Path(n).parts], "the wheel ships tests"
     top_level = {name.split("/", 1)[0] for name in names}
     assert {t for t in top_level if not t.endswith(".dist-info")} == {"reconnect_clinic"}, top_level
@@ -280,7 +293,6 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
         cwd=work,
         env=env,
     )
-    assert result.returncode == 0 and "WHEEL OK" in result.stdout, (
-        f"smoke script exited {result.returncode}\n"
-        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-    )
+    output = f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    assert result.returncode == 0, f"smoke script exited {result.returncode}\n{output}"
+    assert "WHEEL OK" in result.stdout, f"smoke script exited {result.returncode}\n{output}"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from reconnect_clinic.models import HomeworkAssignment
 from reconnect_clinic.notes.operations import add_addendum
 from reconnect_clinic.state import db_session
-from tests.conftest import PartnerBrowser, link_ref_from, login, pdf_text
+from tests.helpers import PartnerBrowser, link_ref_from, login, pdf_text
 
 CORPUS = [
     "<script>alert(1)</script>",

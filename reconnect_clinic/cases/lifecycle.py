@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from ..models import (
     AuditEvent,
+    CaseSeen,
     ClientLink,
     Couple,
     HomeworkAssignment,
@@ -489,6 +490,8 @@ def purge_case(couple_id: uuid.UUID) -> None:
         sa.delete(RiskAssessment).where(RiskAssessment.partner_id.in_(partner_ids)),
         sa.delete(ClientLink).where(ClientLink.partner_id.in_(partner_ids)),
         sa.delete(Partner).where(Partner.id.in_(partner_ids)),
+        # When each therapist last looked at the case (the dashboard's "new since").
+        sa.delete(CaseSeen).where(CaseSeen.couple_id == couple_id),
         sa.delete(Couple).where(Couple.id == couple_id),
         # Text kept over an idle sign-out for one of the case's pages (security/kept.py).
         sa.delete(KeptForm).where(KeptForm.path.contains(f"/couples/{couple_id}/")),

@@ -37,8 +37,16 @@ from ..security.audit import couple_log, record_event
 from ..security.forms import PostOnlyForm
 from ..security.link_views import NewLinkForm
 from ..state import db_session, get_state
+from .attention import mark_seen, next_session_text
 from .forms import CoupleForm, PartnerForm
-from .listing import STATUS_FILTERS, caseload, order_by_attention
+from .listing import (
+    DASHBOARD_FILTERS,
+    FILTER_LABELS,
+    caseload,
+    needing_attention,
+    order_by_attention,
+    status_filter,
+)
 from .operations import CaseDetails, PartnerDetails, open_case, update_case
 
 
@@ -71,11 +79,18 @@ def _details(form: CoupleForm) -> CaseDetails:
 def dashboard() -> Any:
     therapist = signed_in_therapist()
     shown = request.args.get("show", "open")
-    if shown not in STATUS_FILTERS:
+    if shown not in DASHBOARD_FILTERS:
         shown = "open"
-    couples = caseload(therapist, shown)
-    if couples:  # one statement for every case's risk marker, and open risks first
-        couples = order_by_attention(couples, caseload_open_levels(therapist, shown))
+    today = _today()
+    # The list with each case's to-do facts (two statements however many cases), then
+    # one statement for every case's risk marker; what needs the therapist first. The
+    # view only reads (read_only): the couple's page records what was seen.
+    couples = caseload(therapist, status_filter(shown), today)
+    if couples:
+        levels = caseload_open_levels(therapist, status_filter(shown))
+        couples = order_by_attention(couples, levels)
+    if shown == "attention":
+        couples = needing_attention(couples)
     # One url_for and a substitution per line, rather than a url_for per line (each
     # builds the URL through the whole routing map): the list is the app's most used page.
     placeholder = uuid.UUID(int=0)
@@ -85,7 +100,10 @@ def dashboard() -> Any:
         couples=couples,
         detail_url=lambda case_id: detail.replace(str(placeholder), str(case_id)),
         shown=shown,
-        filters=STATUS_FILTERS,
+        filters=DASHBOARD_FILTERS,
+        filter_labels=FILTER_LABELS,
+        today=today,
+        next_session_text=next_session_text,
     )
 
 
@@ -107,6 +125,7 @@ def couple_new() -> Any:
 def couple_detail(couple_id: uuid.UUID) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
+    looked_at = utcnow()  # before anything is loaded: what comes later is still new
     partner_ids = [p.id for p in couple.partners]
     session = db_session()
     responses = session.scalars(
@@ -141,6 +160,13 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
             record_event("intake.view", actor=therapist, record=item.response, couple_id=couple.id)
     if homework["reflections"]:
         record_event("homework.view", actor=therapist, record=couple, couple_id=couple.id)
+    # The dashboard's "new since": the page, and the submitted intakes it showed.
+    shown_intakes = [
+        item.partner.role
+        for item in intake.partners
+        if item.state == "submitted" and item.response is not None
+    ]
+    mark_seen(therapist, couple, looked_at, page=True, intakes=shown_intakes)
     session.commit()
     return page
 
@@ -243,8 +269,9 @@ def couple_export(couple_id: uuid.UUID) -> Any:
 
     ``?for=a`` (or ``b``) makes the record for that partner alone, which holds nothing
     private of the other partner (see ``lifecycle.for_partner``)."""
-    from flask import abort, make_response
+    from flask import abort
 
+    from ..downloads import ZIP, download, download_name
     from ..reports import service
     from .lifecycle import export_zip, joint_intake, joint_progress
 
@@ -274,6 +301,8 @@ def couple_export(couple_id: uuid.UUID) -> Any:
                 service.session_report_pdf(couple, therapy_session)
             )
     body = export_zip(couple, pdfs, audience=audience)
+    kind = f"case record partner {audience}" if audience else "case record"
+    filename = download_name(couple.label, today, kind, "zip")
     record_event(
         "couple.export",
         actor=therapist,
@@ -282,8 +311,4 @@ def couple_export(couple_id: uuid.UUID) -> Any:
         detail={"files": sorted(pdfs), "for": audience or "couple"},
     )
     db_session().commit()
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/zip"
-    filename = f"case-record-partner-{audience}.zip" if audience else "case-record.zip"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(body, filename, ZIP)

@@ -19,15 +19,16 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, cast, get_args
+from typing import IO, Any, Literal, cast, get_args
 
 from .. import taxonomy as _taxonomy
 from ..risk.core import CONTRAINDICATION_TAGS
+from ..tomlcheck import CheckError, Field, Schema, Table, by_key, check
+from ..tomlcheck import load as load_toml
 
 __all__ = [
     "CONTRAINDICATIONS",
@@ -71,41 +72,64 @@ _JOINT_RULED_OUT_BY = "ipv"
 _SLUG_RE = re.compile(r"[a-z][a-z0-9_]*")
 _DEFAULT_FILE = "exercises.toml"
 
-# Unknown keys are rejected so that a misspelt field (``therapist_notes``) fails loudly
-# instead of silently dropping text a clinician was meant to see.
-_TOP_KEYS = frozenset({"library_version", "exercises"})
-_EXERCISE_KEYS = frozenset(
+# The shape of the file (see reconnect_clinic.tomlcheck). Unknown keys are rejected so that a
+# misspelt field (``therapist_notes``) fails loudly instead of silently dropping text a
+# clinician was meant to see.
+_EXERCISE = Schema(
     {
-        "slug",
-        "step",
-        "title",
-        "purpose",
-        "mode",
-        "frequency",
-        "times_per_week",
-        "duration_minutes",
-        "instructions",
-        "reflection_prompts",
-        "therapist_note",
-        "contraindications",
-        "privacy",
-    }
+        "slug": Field(
+            "text",
+            pattern=_SLUG_RE,
+            pattern_hint="snake_case (lowercase letters, digits, underscores, starting with "
+            "a letter)",
+        ),
+        "step": Field("text"),
+        "title": Field("text"),
+        "purpose": Field("text"),
+        "mode": Field("text", choices=MODES),
+        "frequency": Field("text", choices=FREQUENCIES),
+        # Its bounds depend on the frequency: checked in _exercise.
+        "times_per_week": Field("integer"),
+        "duration_minutes": Field("integer", minimum=1, maximum=MAX_DURATION_MINUTES),
+        "instructions": Field("list", item=Field("text"), max_items=MAX_INSTRUCTIONS),
+        "reflection_prompts": Field("list", item=Field("text"), max_items=MAX_REFLECTION_PROMPTS),
+        "therapist_note": Field("text"),
+        # Required (an empty list is a decision too); its tags are checked in
+        # _contraindications.
+        "contraindications": Field("any", hint="use [] for none"),
+        "privacy": Field("text", False, default="", hint="leave it out if not needed"),
+    },
+    label=by_key("slug"),
 )
-# Fields later editions added: a snapshot stored before them reads them as empty.
-_OPTIONAL_SNAPSHOT_KEYS = frozenset({"contraindications", "privacy"})
-_SNAPSHOT_TEXT_KEYS = (
-    "library_version",
-    "slug",
-    "step",
-    "title",
-    "purpose",
-    "mode",
-    "frequency",
-    "therapist_note",
+_LIBRARY = Schema(
+    {"library_version": Field("text"), "exercises": Field("tables", schema=_EXERCISE)}
+)
+# A snapshot is a historical record: only its shape is checked, keys added by later versions
+# are ignored, and fields later editions added read as empty when a snapshot predates them.
+_ANY_TEXT = Field("text", blank=True, strip=False)
+_ANY_TEXT_LIST = Field("list", item=_ANY_TEXT, min_items=0)
+_SNAPSHOT = Schema(
+    {
+        "library_version": _ANY_TEXT,
+        "slug": _ANY_TEXT,
+        "step": _ANY_TEXT,
+        "title": _ANY_TEXT,
+        "purpose": _ANY_TEXT,
+        "mode": _ANY_TEXT,
+        "frequency": _ANY_TEXT,
+        "times_per_week": Field("integer"),
+        "duration_minutes": Field("integer"),
+        "instructions": _ANY_TEXT_LIST,
+        "reflection_prompts": _ANY_TEXT_LIST,
+        "therapist_note": _ANY_TEXT,
+        "contraindications": Field("list", False, default=(), item=_ANY_TEXT, min_items=0),
+        "privacy": Field("text", False, default="", blank=True, strip=False),
+    },
+    extra=True,
 )
 
 
-class LibraryError(ValueError):
+class LibraryError(CheckError):
     """The exercise library data is malformed or does not fit the taxonomy.
 
     The message always names the exercise slug (or its position) and the field at fault, so
@@ -185,42 +209,24 @@ class Exercise:
         versions are ignored for the same reason. Raises LibraryError naming a missing or
         wrongly typed field.
         """
-        where = f"snapshot {snapshot.get('slug')!r}"
-        required = (_EXERCISE_KEYS | {"library_version"}) - _OPTIONAL_SNAPSHOT_KEYS
-        missing = sorted(required - set(snapshot))
-        if missing:
-            raise LibraryError(f"{where}: missing field(s) {', '.join(map(repr, missing))}")
-        for key in ("times_per_week", "duration_minutes"):
-            if not _is_int(snapshot[key]):
-                raise LibraryError(f"{where}: field {key!r} must be an integer")
-        for key in ("instructions", "reflection_prompts"):
-            value = snapshot[key]
-            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                raise LibraryError(f"{where}: field {key!r} must be a list of strings")
-        for key in _SNAPSHOT_TEXT_KEYS:
-            if not isinstance(snapshot[key], str):
-                raise LibraryError(f"{where}: field {key!r} must be a string")
-        tags = snapshot.get("contraindications", [])
-        if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
-            raise LibraryError(f"{where}: field 'contraindications' must be a list of strings")
-        privacy = snapshot.get("privacy", "")
-        if not isinstance(privacy, str):
-            raise LibraryError(f"{where}: field 'privacy' must be a string")
+        values = check(
+            snapshot, _SNAPSHOT, where=f"snapshot {snapshot.get('slug')!r}", error=LibraryError
+        )
         return cls(
-            slug=snapshot["slug"],
-            step=snapshot["step"],
-            title=snapshot["title"],
-            purpose=snapshot["purpose"],
-            mode=snapshot["mode"],
-            frequency=snapshot["frequency"],
-            times_per_week=snapshot["times_per_week"],
-            duration_minutes=snapshot["duration_minutes"],
-            instructions=tuple(snapshot["instructions"]),
-            reflection_prompts=tuple(snapshot["reflection_prompts"]),
-            therapist_note=snapshot["therapist_note"],
-            library_version=snapshot["library_version"],
-            contraindications=tuple(tags),
-            privacy=privacy,
+            slug=values["slug"],
+            step=values["step"],
+            title=values["title"],
+            purpose=values["purpose"],
+            mode=values["mode"],
+            frequency=values["frequency"],
+            times_per_week=values["times_per_week"],
+            duration_minutes=values["duration_minutes"],
+            instructions=values["instructions"],
+            reflection_prompts=values["reflection_prompts"],
+            therapist_note=values["therapist_note"],
+            library_version=values["library_version"],
+            contraindications=values["contraindications"],
+            privacy=values["privacy"],
         )
 
 
@@ -327,29 +333,20 @@ def _load_packaged(tax: _taxonomy.Taxonomy) -> Library:
         return _load_stream(fh, f"{__package__}/data/{_DEFAULT_FILE}", tax)
 
 
-def _load_stream(fh: BinaryIO, name: str, tax: _taxonomy.Taxonomy) -> Library:
-    try:
-        return _parse(tomllib.load(fh), tax)
-    except tomllib.TOMLDecodeError as exc:
-        raise LibraryError(f"{name}: not valid TOML: {exc}") from exc
-    except LibraryError as exc:
-        raise LibraryError(f"{name}: {exc}") from exc
+def _load_stream(fh: IO[bytes], name: str, tax: _taxonomy.Taxonomy) -> Library:
+    return load_toml(fh, name, lambda data: _parse(data, tax), LibraryError)
 
 
 def _parse(data: Mapping[str, Any], tax: _taxonomy.Taxonomy) -> Library:
-    _check_keys(data, _TOP_KEYS, "top level")
-    version = _text(data, "library_version", "top level")
-    tables = data.get("exercises")
-    if not isinstance(tables, list) or not tables:
-        raise LibraryError("top level: 'exercises' is missing or empty (expected [[exercises]])")
-
+    top = check(data, _LIBRARY, error=LibraryError)
+    version = top["library_version"]
     known_steps = {step.slug for step in tax.steps}
     exercises: list[Exercise] = []
     seen: set[str] = set()
-    for number, table in enumerate(tables, start=1):
-        exercise = _parse_exercise(table, f"exercises[{number}]", version, known_steps)
+    for number, table in enumerate(top["exercises"], start=1):
+        exercise = _exercise(table, version, known_steps)
         if exercise.slug in seen:
-            raise LibraryError(f"exercises[{number}]: duplicate slug {exercise.slug!r}")
+            raise LibraryError(f"duplicate slug {exercise.slug!r}", where=f"exercises[{number}]")
         seen.add(exercise.slug)
         exercises.append(exercise)
 
@@ -363,136 +360,63 @@ def _parse(data: Mapping[str, Any], tax: _taxonomy.Taxonomy) -> Library:
     return Library(version=version, exercises=tuple(exercises))
 
 
-def _parse_exercise(table: Any, label: str, version: str, known_steps: set[str]) -> Exercise:
-    if not isinstance(table, dict):
-        raise LibraryError(f"{label}: expected a table, got {type(table).__name__}")
-    slug = table.get("slug")
-    where = f"{label} {slug!r}" if isinstance(slug, str) and slug else label
-    _check_keys(table, _EXERCISE_KEYS, where)
-
-    slug = _text(table, "slug", where)
-    if not _SLUG_RE.fullmatch(slug):
-        raise LibraryError(
-            f"{where}: slug {slug!r} must be snake_case (lowercase letters, digits, "
-            "underscores, starting with a letter)"
-        )
-    step = _text(table, "step", where)
+def _exercise(table: Table, version: str, known_steps: set[str]) -> Exercise:
+    """An exercise from its checked table, with the rules that span fields or the taxonomy."""
+    where = table.where
+    step = table["step"]
     if step not in known_steps:
-        raise LibraryError(f"{where}: field 'step' names unknown healing step {step!r}")
-
-    mode = _choice(table, "mode", MODES, where)
-    frequency = _choice(table, "frequency", FREQUENCIES, where)
-
-    times_per_week = _integer(table, "times_per_week", where)
-    if frequency == "weekly":
+        raise LibraryError(f"field 'step' names unknown healing step {step!r}", where=where)
+    times_per_week = table["times_per_week"]
+    if table["frequency"] == "weekly":
         if not 1 <= times_per_week <= 7:
             raise LibraryError(
-                f"{where}: field 'times_per_week' is {times_per_week}; a weekly exercise "
-                "needs 1 to 7"
+                f"field 'times_per_week' is {times_per_week}; a weekly exercise needs 1 to 7",
+                where=where,
             )
     elif times_per_week != 0:
         raise LibraryError(
-            f"{where}: field 'times_per_week' is {times_per_week}; it must be 0 unless "
-            "frequency is 'weekly'"
+            f"field 'times_per_week' is {times_per_week}; it must be 0 unless "
+            "frequency is 'weekly'",
+            where=where,
         )
-
-    duration = _integer(table, "duration_minutes", where)
-    if not 1 <= duration <= MAX_DURATION_MINUTES:
-        raise LibraryError(
-            f"{where}: field 'duration_minutes' is {duration}; it must be 1 to "
-            f"{MAX_DURATION_MINUTES}"
-        )
-    contraindications = _contraindications(table, mode, where)
-    privacy = table.get("privacy", "")
-    if not isinstance(privacy, str) or ("privacy" in table and not privacy.strip()):
-        raise LibraryError(f"{where}: field 'privacy' must be text (leave it out if not needed)")
-
     return Exercise(
-        slug=slug,
+        slug=table["slug"],
         step=step,
-        title=_text(table, "title", where),
-        purpose=_text(table, "purpose", where),
-        mode=cast(Mode, mode),  # checked against MODES above
-        frequency=cast(Frequency, frequency),  # checked against FREQUENCIES above
+        title=table["title"],
+        purpose=table["purpose"],
+        mode=cast(Mode, table["mode"]),  # checked against MODES by the schema
+        frequency=cast(Frequency, table["frequency"]),  # and against FREQUENCIES
         times_per_week=times_per_week,
-        duration_minutes=duration,
-        instructions=_text_list(table, "instructions", MAX_INSTRUCTIONS, where),
-        reflection_prompts=_text_list(table, "reflection_prompts", MAX_REFLECTION_PROMPTS, where),
-        therapist_note=_text(table, "therapist_note", where),
+        duration_minutes=table["duration_minutes"],
+        instructions=table["instructions"],
+        reflection_prompts=table["reflection_prompts"],
+        therapist_note=table["therapist_note"],
         library_version=version,
-        contraindications=contraindications,
-        privacy=privacy.strip(),
+        contraindications=_contraindications(table["contraindications"], table["mode"], where),
+        privacy=table["privacy"],
     )
 
 
-def _contraindications(table: Mapping[str, Any], mode: str, where: str) -> tuple[str, ...]:
-    """The exercise's contraindication tags: required (an empty list is a decision too),
-    each a known tag, none twice, and ``ipv`` on every joint exercise."""
-    value = table.get("contraindications")
+def _contraindications(value: object, mode: str, where: str) -> tuple[str, ...]:
+    """The exercise's contraindication tags: a list (an empty one is a decision too) of
+    known tags, none twice, and ``ipv`` on every joint exercise."""
     if not isinstance(value, list):
         raise LibraryError(
-            f"{where}: field 'contraindications' is missing or not a list (use [] for none)"
+            "field 'contraindications' is missing or not a list (use [] for none)", where=where
         )
     known = ", ".join(map(repr, sorted(CONTRAINDICATIONS)))
     for tag in value:
         if tag not in CONTRAINDICATIONS:
             raise LibraryError(
-                f"{where}: field 'contraindications' has unknown tag {tag!r}; expected {known}"
+                f"field 'contraindications' has unknown tag {tag!r}; expected {known}",
+                where=where,
             )
     if len(set(value)) != len(value):
-        raise LibraryError(f"{where}: field 'contraindications' names a tag twice")
+        raise LibraryError("field 'contraindications' names a tag twice", where=where)
     if mode == "together" and _JOINT_RULED_OUT_BY not in value:
         raise LibraryError(
-            f"{where}: a joint exercise must carry the {_JOINT_RULED_OUT_BY!r} "
-            "contraindication (no joint work while a partner may be unsafe)"
+            f"a joint exercise must carry the {_JOINT_RULED_OUT_BY!r} "
+            "contraindication (no joint work while a partner may be unsafe)",
+            where=where,
         )
     return tuple(value)
-
-
-def _check_keys(table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise LibraryError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
-
-
-def _text(table: Mapping[str, Any], key: str, where: str) -> str:
-    """A required, non-blank string; surrounding whitespace is dropped."""
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise LibraryError(f"{where}: field {key!r} is missing or empty")
-    return value.strip()
-
-
-def _choice(table: Mapping[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
-    value = _text(table, key, where)
-    if value not in allowed:
-        raise LibraryError(
-            f"{where}: field {key!r} is {value!r}; expected one of {', '.join(map(repr, allowed))}"
-        )
-    return value
-
-
-def _is_int(value: object) -> bool:
-    # bool is a subclass of int, but ``times_per_week = true`` is a mistake, not a number.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _integer(table: Mapping[str, Any], key: str, where: str) -> int:
-    value = table.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise LibraryError(f"{where}: field {key!r} is missing or not an integer")
-    return value
-
-
-def _text_list(table: Mapping[str, Any], key: str, maximum: int, where: str) -> tuple[str, ...]:
-    value = table.get(key)
-    if not isinstance(value, list) or not value:
-        raise LibraryError(f"{where}: field {key!r} is missing or empty")
-    if len(value) > maximum:
-        raise LibraryError(f"{where}: field {key!r} has {len(value)} entries; at most {maximum}")
-    entries = []
-    for number, entry in enumerate(value, start=1):
-        if not isinstance(entry, str) or not entry.strip():
-            raise LibraryError(f"{where}: field {key!r} entry {number} is empty or not text")
-        entries.append(entry.strip())
-    return tuple(entries)

@@ -3,12 +3,12 @@ reflections feed. Pure: built from rows already loaded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from ..models import HomeworkAssignment, HomeworkCheckIn, Partner
-from .schedule import Adherence, adherence
+from .schedule import Adherence, adherence, frequency_label
 
 
 @dataclass(frozen=True)
@@ -89,27 +89,39 @@ def reflections(
     return sorted(feed, key=lambda r: r.check_in.created_at, reverse=True)
 
 
-def csv_rows(rows: Iterable[AssignmentRow], couple_label: str) -> list[list[str]]:
-    """Adherence as spreadsheet rows, one per assignment and partner."""
+def csv_rows(
+    rows: Iterable[AssignmentRow],
+    couple_label: str,
+    step_titles: Mapping[str, str] | None = None,
+) -> list[list[str]]:
+    """Adherence as spreadsheet rows, one per assignment and partner, in the order of
+    :data:`CSV_HEADER`: a human label beside each code (the codes stay, for machines).
+    ``step_titles`` names the healing steps ({slug: title}, from the taxonomy)."""
+    titles = step_titles or {}
     out = []
     for row in rows:
+        assignment = row.assignment
         for progress in row.progress:
             a = progress.adherence
             out.append(
                 [
                     couple_label,
-                    row.assignment.title,
-                    row.assignment.healing_step,
+                    assignment.title,
+                    titles.get(assignment.healing_step) or slug_words(assignment.healing_step),
+                    assignment.healing_step,
                     progress.partner.full_name,
-                    row.assignment.starts_on.isoformat(),
-                    row.assignment.due_on.isoformat(),
-                    row.assignment.frequency,
+                    assignment.starts_on.isoformat(),
+                    assignment.due_on.isoformat(),
+                    frequency_label(assignment.frequency, assignment.times_per_week),
+                    assignment.frequency,
+                    str(assignment.times_per_week or ""),
                     str(a.made),
                     str(a.expected),
                     "" if a.percent is None else str(a.percent),
+                    a.text,
                     a.last_check_in.isoformat() if a.last_check_in else "",
                     "yes" if a.overdue else "no",
-                    "closed" if row.assignment.closed_on else "open",
+                    "closed" if assignment.closed_on else "open",
                 ]
             )
     return out
@@ -119,17 +131,28 @@ CSV_HEADER = [
     "case",
     "exercise",
     "healing step",
+    "healing step code",
     "partner",
     "starts",
     "due",
-    "frequency",
+    "how often",
+    "frequency code",
+    "times a week",
     "check-ins made",
-    "check-ins due",
+    "check-ins due so far",
     "adherence %",
+    "adherence",
     "last check-in",
     "overdue",
     "status",
 ]
+
+
+def slug_words(slug: str) -> str:
+    """A code as words, for a step the taxonomy no longer names:
+    ``develop_empathy_and_compassion`` -> "Develop empathy and compassion"."""
+    words = slug.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
 
 
 def spreadsheet_safe(value: str) -> str:

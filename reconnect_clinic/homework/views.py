@@ -11,12 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..downloads import CSV, ICS, PDF, download, download_name
 from ..models import (
     ClientLink,
     Couple,
@@ -32,7 +33,7 @@ from ..security.access import couple_or_404, visible_couples
 from ..security.audit import record_event
 from ..security.forms import PostOnlyForm
 from ..security.link_session import link_ref
-from ..security.link_views import partner_context
+from ..security.link_views import after_timeout, partner_context, posted_context
 from ..state import db_session, get_state
 from . import library as library_module
 from .forms import NO_EXERCISE, AssignForm, CheckInForm, ExerciseForm, lines, today
@@ -53,7 +54,7 @@ from .operations import (
     ruled_out_tags,
     save_custom_exercise,
 )
-from .schedule import calendar_file, calendar_summary, scheduled_days
+from .schedule import calendar_file, calendar_summary
 from .summary import CSV_HEADER, assignment_rows, csv_rows, spreadsheet_safe
 
 PURPOSE = LinkPurpose.HOMEWORK.value
@@ -222,8 +223,7 @@ def homework_close(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
 @bp.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/handout.pdf")
 @therapist_required
 def homework_handout(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
-    from ..reports.render import html_to_pdf
-    from ..reports.service import pdf_response
+    from ..reports.pdf import html_to_pdf
 
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
@@ -232,9 +232,12 @@ def homework_handout(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
         "reconnect_clinic/reports/handout.html", couple=couple, assignment=assignment
     )
     pdf = html_to_pdf(html)
+    filename = download_name(
+        couple.label, assignment.starts_on, f"handout {assignment.title}", "pdf"
+    )
     record_event("homework.print", actor=therapist, record=assignment, couple_id=couple.id)
     db_session().commit()
-    return pdf_response(pdf, "homework-handout.pdf")
+    return download(pdf, filename, PDF)
 
 
 def _csv_response(rows: list[list[str]], filename: str) -> Response:
@@ -243,10 +246,11 @@ def _csv_response(rows: list[list[str]], filename: str) -> Response:
     writer.writerow(CSV_HEADER)
     for row in rows:
         writer.writerow([spreadsheet_safe(cell) for cell in row])
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(buffer.getvalue().encode("utf-8"), filename, CSV)
+
+
+def _step_titles() -> dict[str, str]:
+    return {step.slug: step.title for step in get_state().taxonomy.steps}
 
 
 @bp.route("/couples/<uuid:couple_id>/homework.csv")
@@ -255,9 +259,10 @@ def homework_csv(couple_id: uuid.UUID) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
     rows = assignment_rows(couple_assignments(couple), couple.partners, today())
+    filename = download_name(couple.label, today(), "homework adherence", "csv")
     record_event("homework.export", actor=therapist, record=couple, couple_id=couple.id)
     db_session().commit()
-    return _csv_response(csv_rows(rows, couple.label), "homework-adherence.csv")
+    return _csv_response(csv_rows(rows, couple.label, _step_titles()), filename)
 
 
 def _caseload(therapist: Therapist) -> list[tuple[Couple, list[Any]]]:
@@ -303,10 +308,10 @@ def homework_caseload_csv() -> Any:
     therapist = signed_in_therapist()
     rows: list[list[str]] = []
     for couple, assignment_list in _caseload(therapist):
-        rows += csv_rows(assignment_list, couple.label)
+        rows += csv_rows(assignment_list, couple.label, _step_titles())
         record_event("homework.export", actor=therapist, record=couple, couple_id=couple.id)
     db_session().commit()
-    return _csv_response(rows, "caseload-adherence.csv")
+    return _csv_response(rows, download_name("caseload", today(), "homework adherence", "csv"))
 
 
 # --- therapist: exercises --------------------------------------------------------------
@@ -474,6 +479,7 @@ def _render_mine(
         link_ref=link_ref(link),
         assignments=assignments,
         forms={a.id: forms.get(a.id) or _fresh_form() for a in assignments},
+        calendar_title=calendar_summary,
         client_page=True,
     )
 
@@ -486,14 +492,16 @@ def _fresh_form() -> CheckInForm:
 
 @bp.route("/homework/<uuid:link_id>/<uuid:assignment_id>/check-in", methods=["POST"])
 def homework_check_in(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
-    context = partner_context(PURPOSE, link_id, posted=True)
-    if isinstance(context, Response):
-        return context
-    link, _ = context
+    sent = posted_context(PURPOSE, link_id)
+    if isinstance(sent, Response):
+        return sent
+    link = sent.link
     partner = link.partner
     assignment = _partner_assignment_or_404(partner, assignment_id)
     form = CheckInForm()
     if not form.validate():
+        if sent.keep_only:  # past the idle limit nothing is shown again, errors included
+            return after_timeout(link, kept=False)
         # Shown again with every answer as typed and the errors beside them.
         return _render_mine(link, _partner_homework(partner), {assignment.id: form})
     check_in, created = record_check_in(
@@ -510,6 +518,10 @@ def homework_check_in(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
         actor=link,
     )
     db_session().commit()
+    if sent.keep_only:
+        # Sent past the idle limit from the same link session: saved, and the page
+        # says so without showing any homework until the link is opened again.
+        return after_timeout(link, kept=True)
     if check_in.late:
         flash(
             f"“{assignment.title}” was closed on {assignment.closed_on}, so this check-in "
@@ -533,13 +545,12 @@ def homework_calendar(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
     body = calendar_file(
         uid_base=str(assignment.id),
         summary=calendar_summary(str(assignment.content.get("mode", "individual"))),
-        days=scheduled_days(
-            assignment.frequency, assignment.times_per_week, assignment.starts_on, assignment.due_on
-        ),
+        frequency=assignment.frequency,
+        times_per_week=assignment.times_per_week,
+        starts_on=assignment.starts_on,
+        due_on=assignment.due_on,
         duration_minutes=int(assignment.content.get("duration_minutes", 15)),
         created=assignment.created_at,
     )
-    response = make_response(body)
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="reminder.ics"'
-    return response
+    # A partner's own file, seen on their phone: its name says nothing of who or what.
+    return download(body, f"reminder_{assignment.starts_on.isoformat()}.ics", ICS)

@@ -13,6 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from .. import measures
+from ..measures.severity import (
+    Severity,
+    band_level,
+    concern_level,
+    concern_scale_text,
+    direction,
+)
 from ..models import ClientLink, IntakeResponse, IntakeStatus, Partner
 from ..security.links import LinkState, state_of
 from ..taxonomy import Taxonomy
@@ -81,6 +88,16 @@ class MeasureRow:
     cutoff_text: str
     a: dict[str, Any] | None
     b: dict[str, Any] | None
+    direction_text: str = ""  # "higher is worse" or "higher is better"
+
+    @property
+    def a_level(self) -> Severity | None:
+        """How alarming partner A's band is (calm to severe), None when not given."""
+        return band_level(self.slug, self.a["band"]) if self.a else None
+
+    @property
+    def b_level(self) -> Severity | None:
+        return band_level(self.slug, self.b["band"]) if self.b else None
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,14 @@ class CoupleIntake:
     profile: list[ProfileRow] = field(default_factory=list)
     differences: list[ProfileRow] = field(default_factory=list)
     measures: list[MeasureRow] = field(default_factory=list)
+
+    @property
+    def concern_scale_text(self) -> str:
+        return concern_scale_text()
+
+    def concern_levels(self, row: ProfileRow) -> tuple[Severity | None, Severity | None]:
+        """How alarming each partner's score on a sign or cause is (higher is worse)."""
+        return concern_level(row.a), concern_level(row.b)
 
     @property
     def any_submitted(self) -> bool:
@@ -226,6 +251,7 @@ def _measure_rows(a: PartnerIntake | None, b: PartnerIntake | None) -> list[Meas
                 cutoff_text=f"Range 0–{instrument.max_total} · {cutoffs}",
                 a=_measure(a, slug),
                 b=_measure(b, slug),
+                direction_text=direction(slug).value,
             )
         )
     return rows

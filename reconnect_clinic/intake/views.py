@@ -13,12 +13,19 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..cases.attention import mark_seen
 from ..models import ClientLink, IntakeResponse, IntakeStatus, LinkPurpose, utcnow
 from ..risk import intake_disclosures, newly_disclosed
 from ..risk.resources import CrisisResource, CrisisSupport, support_kinds
 from ..security.audit import record_event
 from ..security.link_session import end_all_link_sessions, link_ref
-from ..security.link_views import partner_context, partner_or_404
+from ..security.link_views import (
+    after_timeout,
+    duration_words,
+    partner_context,
+    partner_or_404,
+    posted_context,
+)
 from ..state import config, db_session, get_state
 from .consent import CONSENT_PAGE, configured_consent, consent_pending
 from .content import IntakePageSpec, page_slugs, page_spec, pages_for
@@ -44,6 +51,7 @@ def intake_answers(couple_id: uuid.UUID, role: str) -> Any:
     """Every answer one partner gave, for the therapist."""
     therapist = signed_in_therapist()
     couple, partner = partner_or_404(couple_id, role)
+    looked_at = utcnow()  # before the answers are loaded
     taxonomy = get_state().taxonomy
     responses = (
         db_session()
@@ -59,6 +67,8 @@ def intake_answers(couple_id: uuid.UUID, role: str) -> Any:
     )
     if response is not None:
         record_event("intake.view", actor=therapist, record=response, couple_id=couple.id)
+        if response.status == IntakeStatus.SUBMITTED:  # read: off the dashboard's to-do
+            mark_seen(therapist, couple, looked_at, intakes=[partner.role])
         db_session().commit()
     return render_template(
         "reconnect_clinic/intake_answers.html",
@@ -93,12 +103,21 @@ def intake_resume(link_id: uuid.UUID) -> Any:
 @bp.route("/intake/<uuid:link_id>/<page>", methods=["GET", "POST"])
 def intake_page(link_id: uuid.UUID, page: str) -> Any:
     posted = request.method == "POST"
-    context = partner_context(PURPOSE, link_id, posted=posted)
-    if isinstance(context, Response):
-        if posted and request.form.get("action") == "autosave":
-            return Response(status=409)
-        return context
-    link, _ = context
+    keep_only = False  # sent past the idle limit: kept as a draft, nothing shown
+    if posted:
+        sent = posted_context(PURPOSE, link_id)
+        if isinstance(sent, Response) or (
+            sent.keep_only and request.form.get("action") == "autosave"
+        ):
+            # A draft saved on its own past the idle limit is refused (clinic.js says
+            # so); the page's own button keeps it (below), once.
+            return Response(status=409) if request.form.get("action") == "autosave" else sent
+        link, keep_only = sent.link, sent.keep_only
+    else:
+        context = partner_context(PURPOSE, link_id)
+        if isinstance(context, Response):
+            return context
+        link, _ = context
     taxonomy = get_state().taxonomy
     slugs = page_slugs(taxonomy)
     if page not in slugs:
@@ -107,12 +126,16 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
     response = response_for_link(link, taxonomy)
     if response.status == IntakeStatus.SUBMITTED:
         db_session().commit()
+        if keep_only:
+            return after_timeout(link, kept=False)
         if posted:
             flash("Your answers were already sent to your therapist. Nothing was changed.")
         return redirect(url_for(".intake_done", link_id=link.id))
     if page != CONSENT_PAGE and consent_pending(response, slugs):
         # Consent first: nothing is asked, or saved, before the partner has signed.
         db_session().commit()
+        if keep_only:
+            return after_timeout(link, kept=False)
         return redirect(url_for(".intake_page", link_id=link.id, page=CONSENT_PAGE))
 
     index = slugs.index(page)
@@ -128,6 +151,10 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         # of it is read back; the page only says that answers were saved.
         if saved and not spec.write_only:
             prefill(form, spec, saved)
+        if not spec.write_only:
+            # Sent with errors a moment ago (see below): the same page, its errors beside
+            # the fields, drawn by this GET so that Back and reload never resend it.
+            _show_errors(form, _take_errors(link, page))
         # Drawn before the commit, which would expire the rows the page reads, and before
         # the audit line, which holds the audit chain's lock until the commit.
         html = _render_page(
@@ -150,6 +177,8 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         lock_draft(response)
     except IntakeClosed:
         db_session().rollback()
+        if keep_only:
+            return after_timeout(link, kept=False)
         flash("Your answers were already sent to your therapist. Nothing was changed.")
         return redirect(url_for(".intake_done", link_id=link.id))
     stored = response.page_values()
@@ -164,6 +193,10 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
     values = stored_values(form, spec)
     if action not in ("next", "back", "save", "autosave"):
         action = "next"
+    if keep_only:
+        # Past the idle limit: the page is kept where it is, as a draft (never submitted,
+        # never moved on), and nothing of it is shown again until the link is reopened.
+        action = "save"
     stay = action in ("back", "save", "autosave") or not valid or following_page is None
     try:
         save_page(
@@ -176,6 +209,8 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         )
     except IntakeClosed:
         db_session().rollback()
+        if keep_only:
+            return after_timeout(link, kept=False)
         flash("Your answers were already sent to your therapist. Nothing was changed.")
         return redirect(url_for(".intake_done", link_id=link.id))
     after = {**stored, page: values}
@@ -187,6 +222,9 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
     if action == "autosave":
         db_session().commit()
         return Response(status=204)
+    if keep_only:
+        db_session().commit()
+        return after_timeout(link, kept=True)
     if action == "save":
         db_session().commit()
         flash("Saved. You can close this page and open your link again to carry on.", "success")
@@ -198,6 +236,13 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         # Committed before drawing (unlike a GET): save_page has written an audit line,
         # whose lock on the chain would otherwise be held while the page is drawn.
         db_session().commit()
+        if not spec.write_only:
+            # Post/redirect/get: the page is saved as typed, and the GET draws it again
+            # with these errors (the messages only, never an answer, in the session).
+            _keep_errors(link, page, form)
+            return redirect(url_for(".intake_page", link_id=link.id, page=page), code=303)
+        # A write-only page is drawn from this post: only what was just chosen is shown,
+        # and a GET never reads its saved answers back.
         conceal(form, kept)
         return _render_page(form, spec, response, link, after, answered=bool(kept))
     if following_page is not None:
@@ -248,8 +293,50 @@ def _render_page(
         crisis_text=config("CRISIS_TEXT"),
         support=_support_to_show(link, values),
         answered_before=answered and spec.write_only,
+        idle_limit=duration_words(config("LINK_IDLE_TIMEOUT")),
         client_page=True,
     )
+
+
+# --- errors carried over a redirect -----------------------------------------------------
+
+# {link id: {"page": slug, "errors": {field: [message, ...]}}}: the validation messages of
+# a page sent with errors, until the GET it is redirected to draws them. Messages only
+# ("Please choose an answer."), never what was answered.
+_PAGE_ERRORS = "reconnect_clinic_page_errors"
+
+
+def _keep_errors(link: ClientLink, page: str, form: FlaskForm) -> None:
+    errors = {
+        name: [str(message) for message in messages]
+        for name, messages in form.errors.items()
+        if isinstance(messages, list | tuple)
+    }
+    kept = dict(session.get(_PAGE_ERRORS) or {})
+    kept[str(link.id)] = {"page": page, "errors": errors}
+    session[_PAGE_ERRORS] = kept
+
+
+def _take_errors(link: ClientLink, page: str) -> dict[str, list[str]]:
+    kept = session.get(_PAGE_ERRORS)
+    if not isinstance(kept, dict) or str(link.id) not in kept:
+        return {}
+    entry = kept[str(link.id)]
+    rest = {k: v for k, v in kept.items() if k != str(link.id)}
+    if rest:
+        session[_PAGE_ERRORS] = rest
+    else:
+        session.pop(_PAGE_ERRORS, None)
+    if not isinstance(entry, dict) or entry.get("page") != page:
+        return {}
+    errors = entry.get("errors")
+    return errors if isinstance(errors, dict) else {}
+
+
+def _show_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
+    for name, messages in errors.items():
+        if name in form and isinstance(messages, list):
+            form[name].errors = [str(m) for m in messages]
 
 
 # --- support at the moment of disclosure ------------------------------------------------

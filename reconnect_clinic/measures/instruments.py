@@ -1,4 +1,4 @@
-"""Instrument definitions for the three validated measures, kept as plain data.
+"""Instrument definitions for the validated measures, kept as plain data.
 
 Everything a form needs to render an instrument and everything ``score()`` needs to
 score it lives here, once: the item wording, the response options with the points the
@@ -21,12 +21,21 @@ cross-checked against two independent public transcriptions of that form and one
 transcription of the full CSI-32 (from which the CSI-16 is drawn: CSI-32 items 1, 5, 9,
 11, 12, 17, 19, 20, 21, 22, 26, 27, 28, 30, 31, 32), all of which agree. The original
 PDF itself was not available to us.
+
+CSI-4: Funk & Rogge (2007), the same article, which gives the four-item short form and its
+distress cut-off (totals below 13.5). Its items are CSI-32 items 1, 12, 19 and 22, that is
+CSI-16 items 1, 5, 7 and 10, so they are taken from the CSI-16 definition below rather
+than transcribed a second time: one wording, one key. The item list was cross-checked
+against a public transcription of the CSI-32 (items 1 and 12 read there word for word as
+here) and a public CSI-4 transcription that names the same four CSI-32 items; one other
+public transcription puts "How well does your partner meet your needs?" second and drops
+the "warm and comfortable" item, which matches neither, and is not followed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,8 +387,48 @@ CSI16 = Instrument(
 )
 
 
+# --- CSI-4 ---------------------------------------------------------------------------------
+
+CSI4_CUTOFF = 13.5
+"""Funk & Rogge's distress cut-off for the CSI-4: totals below 13.5 suggest notable
+dissatisfaction."""
+
+#: The CSI-16 items the CSI-4 consists of, in CSI-4 order (CSI-32 items 1, 12, 19, 22).
+CSI4_FROM_CSI16 = (1, 5, 7, 10)
+
+CSI4 = Instrument(
+    slug="csi4",
+    name="CSI-4",
+    title="Couples Satisfaction Index (CSI-4)",
+    citation=(
+        "Funk JL, Rogge RD. Testing the ruler with item response theory: increasing precision "
+        "of measurement for relationship satisfaction with the Couples Satisfaction Index. "
+        "J Fam Psychol. 2007;21(4):572-583. doi:10.1037/0893-3200.21.4.572. The CSI scales "
+        "are free for clinical and research use."
+    ),
+    # Each CSI-4 item carries its own stem; this is the first sentence of the CSI-16 form's
+    # instruction, the part that applies to these items too.
+    instructions=(
+        "For each of the following items, select the answer that best describes how you "
+        "feel about your relationship."
+    ),
+    # The same wording, anchors and points as the CSI-16 items they are, renumbered 1-4.
+    items=tuple(
+        replace(CSI16.item(source), number=number)
+        for number, source in enumerate(CSI4_FROM_CSI16, start=1)
+    ),
+    # Integer totals: "below 13.5" is exactly "13 or less", derived from the cut-off.
+    bands=(
+        Band("distressed", 0, math.floor(CSI4_CUTOFF)),
+        Band("not distressed", math.floor(CSI4_CUTOFF) + 1, 21),
+    ),
+    chart_cutoffs=(("distress cut-off", CSI4_CUTOFF),),
+    max_total=21,
+)
+
+
 INSTRUMENTS: dict[str, Instrument] = {
-    instrument.slug: instrument for instrument in (CSI16, PHQ9, GAD7)
+    instrument.slug: instrument for instrument in (CSI16, CSI4, PHQ9, GAD7)
 }
 
 

@@ -25,6 +25,7 @@ from .people import (
     person_name,
 )
 from .risk import RiskAssessment, RiskDisclosure
+from .seen import CaseSeen
 from .sessions import (
     NoteAddendum,
     NoteStatus,
@@ -38,6 +39,7 @@ __all__ = [
     "TABLE_PREFIX",
     "Assignee",
     "AuditEvent",
+    "CaseSeen",
     "CaseStatus",
     "ClientLink",
     "ClinicModel",

@@ -67,6 +67,14 @@ CLEAR_COLUMNS: Mapping[str, Mapping[str, str]] = {
         "therapist_id": _FK,
         "path": "the page the kept text goes back to: a path of record keys, not clinical",
     },
+    "clinic_case_seen": {
+        **_RECORD,
+        "therapist_id": _FK,
+        "couple_id": _FK,
+        "seen_at": "a date: the dashboard counts reflections written after it as new",
+        "intake_a_read_at": "a date: an intake submitted after it is unread on the dashboard",
+        "intake_b_read_at": "as intake_a_read_at, for partner B",
+    },
     "clinic_couple": {
         **_SOFT,
         "therapist_id": _FK,

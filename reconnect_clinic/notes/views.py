@@ -11,6 +11,7 @@ from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..downloads import PDF, download, download_name
 from ..homework.views import couple_assignments
 from ..models import Couple, TherapySession
 from ..reports import service
@@ -410,7 +411,11 @@ def session_report_preview(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     couple = couple_or_404(couple_id, therapist)
     therapy_session = _session_or_404(couple, session_id)
     report = service.load_session_report(couple, therapy_session)
-    page = service.session_report_html(couple, report)  # as above: before audit and commit
+    page = service.session_report_html(  # as above: before audit and commit
+        couple,
+        report,
+        pdf_url=url_for(".session_report_pdf", couple_id=couple.id, session_id=therapy_session.id),
+    )
     record_event("report.view", actor=therapist, record=therapy_session, couple_id=couple.id)
     db_session().commit()
     return page
@@ -424,6 +429,7 @@ def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     couple = couple_or_404(couple_id, therapist)
     therapy_session = _session_or_404(couple, session_id)
     pdf = service.session_report_pdf(couple, therapy_session)
+    filename = download_name(couple.label, therapy_session.held_on, "session report", "pdf")
     record_event(
         "report.print",
         actor=therapist,
@@ -432,7 +438,7 @@ def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         detail={"kind": "session"},
     )
     db_session().commit()
-    return service.pdf_response(pdf, f"session-report-{therapy_session.held_on.isoformat()}.pdf")
+    return download(pdf, filename, PDF)
 
 
 @bp.errorhandler(service.ReportIntegrityError)
@@ -456,6 +462,15 @@ def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
     report = service.load_progress_report(couple, _today())
+    # The preview is drawn before the audit line, as the session report's is; the PDF is
+    # drawn after the commit, from the report's plain data alone.
+    page = (
+        None
+        if pdf
+        else service.progress_report_html(
+            couple, report, pdf_url=url_for(".progress_report", couple_id=couple.id, pdf=True)
+        )
+    )
     record_event(
         "report.print" if pdf else "report.view",
         actor=therapist,
@@ -464,11 +479,10 @@ def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
         detail={"kind": "progress"},
     )
     db_session().commit()
-    if pdf:
-        return service.pdf_response(
-            service.progress_report_pdf(couple, report), "progress-report.pdf"
-        )
-    return service.progress_report_html(couple, report)
+    if page is not None:
+        return page
+    filename = download_name(report.couple.label, report.as_of, "progress report", "pdf")
+    return download(service.progress_report_pdf(couple, report), filename, PDF)
 
 
 @bp.route("/couples/<uuid:couple_id>/intake-summary", defaults={"pdf": False})
@@ -480,8 +494,21 @@ def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
     intake = service.load_progress_report(couple, _today()).intake
     # ?private=no prints the summary without the partners' private sections.
     include_private = request.args.get("private", "yes") != "no"
+    # The preview's "Download PDF" prints what it shows (None: left out of the address).
+    private = None if include_private else "no"
+    pdf_url = url_for(".intake_summary", couple_id=couple.id, pdf=True, private=private)
     html = service.intake_summary_html(
-        couple, intake, printable=pdf, include_private=include_private
+        couple,
+        intake,
+        printable=pdf,
+        include_private=include_private,
+        pdf_url=None if pdf else pdf_url,
+    )
+    filename = download_name(  # named before the commit expires the couple's row
+        couple.label,
+        _today(),
+        "intake summary" if include_private else "intake summary without private answers",
+        "pdf",
     )
     record_event(
         "report.print" if pdf else "report.view",
@@ -491,4 +518,4 @@ def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
         detail={"kind": "intake", "private": include_private},
     )
     db_session().commit()
-    return service.pdf_response(service.html_to_pdf(html), "intake-summary.pdf") if pdf else html
+    return download(service.html_to_pdf(html), filename, PDF) if pdf else html

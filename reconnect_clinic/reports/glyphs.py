@@ -38,7 +38,7 @@ def printable_code_points() -> frozenset[int]:
     (regular, bold, italic), and the fallback fonts' for the scripts Inter lacks."""
     from fontTools.ttLib import TTFont
 
-    from .render import PACKAGED_ASSETS, resolve_asset
+    from .pdf import PACKAGED_ASSETS, resolve_asset
 
     inter: frozenset[int] | None = None
     fallback: set[int] = set()

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, make_response, render_template
+from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
@@ -48,9 +48,14 @@ from .assembly import (
 )
 from .charts import ChartSpec, line_chart_jpeg, line_chart_svg
 from .glyphs import unprintable_in_html
-from .render import ASSET_SCHEME, html_to_pdf
+from .pdf import ASSET_SCHEME, html_to_pdf
 
 SESSION_REPORT = "session"
+
+# Every report template extends one of these (``report_layout``): the bare document that
+# becomes the PDF, or the clinic's page that previews it (see _preview.html).
+DOCUMENT_LAYOUT = "reconnect_clinic/reports/_document.html"
+PREVIEW_LAYOUT = "reconnect_clinic/reports/_preview.html"
 
 
 def templates() -> dict[str, NoteTemplate]:
@@ -111,13 +116,29 @@ class PrintableReport:
         return html_to_pdf(self.html, images=self.images)
 
 
-def _report(template: str, *, printable: bool, **context: Any) -> PrintableReport:
+def _report(
+    template: str, *, printable: bool, pdf_url: str | None = None, **context: Any
+) -> PrintableReport:
+    """``template`` drawn as a document (for its PDF, or the bare HTML of a preview), or,
+    given the ``pdf_url`` of its PDF, as the clinic's page that previews it."""
     # Templates draw a chart with {{ chart(spec) }}: SVG in the browser, JPEG in the PDF.
     # A preview's charts are kept for this call: a second drawing reuses them.
     charts = ImageCharts() if printable else None
     preview_charts = cache(svg_chart)
+    if pdf_url is not None:
+        context.update(report_layout=PREVIEW_LAYOUT, pdf_url=pdf_url)
+    else:
+        context.update(report_layout=DOCUMENT_LAYOUT)
     html = render_template(template, chart=charts or preview_charts, **context)
-    if not printable and (unprintable := unprintable_in_html(html)):
+    unprintable = () if printable else unprintable_in_html(html)
+    if unprintable and pdf_url is not None:
+        # Only what the report prints counts, not the layout around a preview (the
+        # therapist's name in its header): checked again on the report alone.
+        document = {**context, "report_layout": DOCUMENT_LAYOUT}
+        unprintable = unprintable_in_html(
+            render_template(template, chart=preview_charts, **document)
+        )
+    if unprintable:
         # Rare (a name in a script the report fonts lack): drawn again, with a warning
         # in the letterhead that the PDF will show those characters as empty boxes.
         html = render_template(template, chart=preview_charts, unprintable=unprintable, **context)
@@ -138,11 +159,15 @@ def _session_context(
     }
 
 
-def session_report_html(couple: Couple, report: SessionReport) -> str:
-    """The session report as an HTML page (the preview)."""
+def session_report_html(
+    couple: Couple, report: SessionReport, *, pdf_url: str | None = None
+) -> str:
+    """The session report as an HTML document; given the ``pdf_url`` of its PDF, the
+    clinic's page that previews it."""
     return _report(
         "reconnect_clinic/reports/session.html",
         printable=False,
+        pdf_url=pdf_url,
         **_session_context(couple, report),
     ).html
 
@@ -292,7 +317,7 @@ class ProgressReport:
     """A couple's progress up to ``as_of``.
 
     Everything the progress report shows is plain data (see ``assembly``): the view
-    commits its audit line before drawing the report, and that expires every row loaded.
+    commits its audit line before drawing the PDF, and that expires every row loaded.
     ``intake`` holds rows; it is for the intake summary, drawn before the commit.
     """
 
@@ -351,8 +376,11 @@ def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
     )
 
 
-def progress_report_html(couple: Couple, report: ProgressReport) -> str:
-    """The progress report of ``couple`` as an HTML page (the preview).
+def progress_report_html(
+    couple: Couple, report: ProgressReport, *, pdf_url: str | None = None
+) -> str:
+    """The progress report of ``couple`` as an HTML document; given the ``pdf_url`` of its
+    PDF, the clinic's page that previews it.
 
     The page names the couple from the report's own copy (``report.couple``): drawn
     after the view's commit, the couple's row has expired, and reading it would start a
@@ -361,6 +389,7 @@ def progress_report_html(couple: Couple, report: ProgressReport) -> str:
     return _report(
         "reconnect_clinic/reports/progress.html",
         printable=False,
+        pdf_url=pdf_url,
         couple=report.couple,
         report=report,
     ).html
@@ -377,9 +406,15 @@ def progress_report_pdf(couple: Couple, report: ProgressReport) -> bytes:
 
 
 def intake_summary_html(
-    couple: Couple, intake: CoupleIntake, *, printable: bool = False, include_private: bool = True
+    couple: Couple,
+    intake: CoupleIntake,
+    *,
+    printable: bool = False,
+    include_private: bool = True,
+    pdf_url: str | None = None,
 ) -> str:
-    """The intake summary: the preview page, or (``printable``) the HTML of its PDF.
+    """The intake summary: an HTML document, (``printable``) the HTML of its PDF, or,
+    given the ``pdf_url`` of its PDF, the clinic's page that previews it.
 
     Each partner's private answers (safety, and the flags behind them) print in a section
     of their own, marked private to that partner and starting on a page of its own;
@@ -388,6 +423,7 @@ def intake_summary_html(
     return _report(
         "reconnect_clinic/reports/intake_summary.html",
         printable=printable,
+        pdf_url=pdf_url,
         couple=couple,
         intake=intake,
         include_private=include_private,
@@ -408,11 +444,3 @@ def signed_notes_since(since: date) -> list[TherapySession]:
             .order_by(TherapySession.held_on)
         )
     )
-
-
-def pdf_response(pdf: bytes, filename: str) -> Any:
-    """A PDF shown in the browser (and saved under ``filename``)."""
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response

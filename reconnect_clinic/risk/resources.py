@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, get_args
 from urllib.parse import quote
 
+from ..tomlcheck import TOP, CheckError, Field, Schema, Table, by_key, check
+from ..tomlcheck import load as load_toml
 from .core import OWN_FORCE_ITEM, Disclosure, RiskKind
 
 __all__ = [
@@ -45,14 +46,60 @@ SUPPORT_KINDS: tuple[str, ...] = get_args(SupportKind)
 GENERIC = "generic"
 
 _DATA_FILE = "crisis_resources.toml"
-_COUNTRY_KEYS = frozenset({"name", "aliases", "emergency", "emergency_note", "resources"})
-_RESOURCE_KEYS = frozenset({"name", "kinds", "about", "call", "text", "text_word", "url"})
 # Digits, spaces, dashes, dots, brackets and a leading plus: a number as people write it.
 _NUMBER_RE = re.compile(r"\+?[0-9][0-9 ().-]*[0-9]|[0-9]")
 _CODE_RE = re.compile(r"[A-Z]{2}|generic")
+_CODE_HINT = "a country code (two capital letters) or 'generic'"
+
+# The shape of the data file and of a practice's own list (see reconnect_clinic.tomlcheck).
+# Optional text may be "" (the same as leaving it out), which suits settings built in code.
+_NUMBER = Field(
+    "text", False, default="", blank=True, pattern=_NUMBER_RE, pattern_hint="a phone number"
+)
+_RESOURCE = Schema(
+    {
+        "name": Field("text"),
+        "kinds": Field(
+            "list",
+            item=Field("text", choices=SUPPORT_KINDS),
+            hint=f"one or more of {', '.join(map(repr, SUPPORT_KINDS))}",
+        ),
+        "about": Field("text"),
+        "call": _NUMBER,
+        "text": _NUMBER,
+        "text_word": Field("text", False, default="", blank=True),
+        "url": Field(
+            "text",
+            False,
+            default="",
+            blank=True,
+            pattern=re.compile(r"https?://\S+"),
+            pattern_hint="a web address starting with https:// or http://",
+        ),
+    },
+    label=by_key("name"),
+)
+_COUNTRY = Schema(
+    {
+        "name": Field("text"),
+        "aliases": Field(
+            "list",
+            False,
+            default=(),
+            min_items=0,
+            item=Field("text", pattern=_CODE_RE, pattern_hint=_CODE_HINT),
+        ),
+        "emergency": _NUMBER,
+        "emergency_note": Field("text", False, default="", blank=True),
+        "resources": Field("tables", schema=_RESOURCE),
+    }
+)
+_DATA = Schema(
+    {"countries": Field("table_map", schema=_COUNTRY, pattern=_CODE_RE, pattern_hint=_CODE_HINT)}
+)
 
 
-class CrisisResourceError(ValueError):
+class CrisisResourceError(CheckError):
     """Crisis resources (the packaged data or the practice's settings) are malformed; the
     message names the country or resource and the field at fault."""
 
@@ -122,16 +169,10 @@ def support_kinds(disclosures: Iterable[Disclosure]) -> frozenset[str]:
 def builtin() -> Mapping[str, CrisisSupport]:
     """The packaged defaults, by country code and alias (parsed and checked once)."""
     source = resources.files(__package__) / "data" / _DATA_FILE
-    name = f"{__package__}/data/{_DATA_FILE}"
-    try:
-        with source.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise CrisisResourceError(f"{name}: not valid TOML: {error}") from error
-    try:
-        return _parse_countries(data)
-    except CrisisResourceError as error:
-        raise CrisisResourceError(f"{name}: {error}") from error
+    with source.open("rb") as handle:
+        return load_toml(
+            handle, f"{__package__}/data/{_DATA_FILE}", _parse_countries, CrisisResourceError
+        )
 
 
 def configured(
@@ -160,7 +201,14 @@ def configured(
             "built-in ones"
         )
     listed = tuple(
-        _parse_resource(entry, f"RECONNECT_CLINIC_CRISIS_RESOURCES[{number}]")
+        _resource(
+            check(
+                entry,
+                _RESOURCE,
+                where=f"RECONNECT_CLINIC_CRISIS_RESOURCES[{number}]",
+                error=CrisisResourceError,
+            )
+        )
         for number, entry in enumerate(own)
     )
     return CrisisSupport(support.country, support.emergency, support.emergency_note, listed)
@@ -181,104 +229,41 @@ def from_config(config: Mapping[str, Any]) -> CrisisSupport:
 
 
 def _parse_countries(data: Mapping[str, Any]) -> dict[str, CrisisSupport]:
-    unknown = sorted(set(data) - {"countries"})
-    if unknown:
-        raise CrisisResourceError(f"top level: unknown field(s) {', '.join(map(repr, unknown))}")
-    tables = data.get("countries")
-    if not isinstance(tables, dict) or GENERIC not in tables:
-        raise CrisisResourceError("top level: 'countries' must include 'generic'")
+    countries: dict[str, Table] = check(data, _DATA, error=CrisisResourceError)["countries"]
+    if GENERIC not in countries:
+        raise CrisisResourceError("'countries' must include 'generic'", where=TOP)
     found: dict[str, CrisisSupport] = {}
-    for code, table in tables.items():
-        where = f"countries.{code}"
-        if not _CODE_RE.fullmatch(code):
-            raise CrisisResourceError(f"{where}: a country code is two capital letters")
-        if not isinstance(table, dict):
-            raise CrisisResourceError(f"{where}: expected a table")
-        _check_keys(table, _COUNTRY_KEYS, where)
-        _text(table, "name", where)
-        emergency = _optional(table, "emergency", where)
-        if emergency and not _NUMBER_RE.fullmatch(emergency):
-            raise CrisisResourceError(f"{where}: 'emergency' must be a phone number")
-        entries = table.get("resources")
-        if not isinstance(entries, list) or not entries:
-            raise CrisisResourceError(f"{where}: 'resources' is missing or empty")
-        listed = tuple(
-            _parse_resource(entry, f"{where}.resources[{number}]")
-            for number, entry in enumerate(entries, start=1)
-        )
+    for code, table in countries.items():
+        listed = tuple(_resource(entry) for entry in table["resources"])
         # Built-in data must never leave a disclosure with nothing to show.
         for kind in SUPPORT_KINDS:
             if not any(kind in r.kinds for r in listed):
-                raise CrisisResourceError(f"{where}: no resource for {kind!r}")
-        support = CrisisSupport(code, emergency, _optional(table, "emergency_note", where), listed)
-        aliases = table.get("aliases", [])
-        if not isinstance(aliases, list) or not all(
-            isinstance(a, str) and _CODE_RE.fullmatch(a) for a in aliases
-        ):
-            raise CrisisResourceError(f"{where}: 'aliases' must be a list of country codes")
-        for key in (code, *aliases):
+                raise CrisisResourceError(f"no resource for {kind!r}", where=table.where)
+        support = CrisisSupport(code, table["emergency"], table["emergency_note"], listed)
+        for key in (code, *table["aliases"]):
             if key in found:
-                raise CrisisResourceError(f"{where}: code {key!r} is used twice")
+                raise CrisisResourceError(f"code {key!r} is used twice", where=table.where)
             found[key] = support
     return found
 
 
-def _parse_resource(entry: Any, where: str) -> CrisisResource:
-    if not isinstance(entry, Mapping):
-        raise CrisisResourceError(f"{where}: expected a table of fields")
-    name = entry.get("name")
-    if isinstance(name, str) and name.strip():
-        where = f"{where} {name.strip()!r}"
-    _check_keys(entry, _RESOURCE_KEYS, where)
-    kinds = entry.get("kinds")
-    if (
-        not isinstance(kinds, list | tuple)
-        or not kinds
-        or not all(isinstance(k, str) and k in SUPPORT_KINDS for k in kinds)
-    ):
-        raise CrisisResourceError(
-            f"{where}: 'kinds' must list one or more of {', '.join(map(repr, SUPPORT_KINDS))}"
-        )
+def _resource(entry: Table) -> CrisisResource:
+    """A service from its checked table, with the rules that span its fields."""
+    where = entry.where
     resource = CrisisResource(
-        name=_text(entry, "name", where),
-        kinds=frozenset(kinds),
-        about=_text(entry, "about", where),
-        call=_optional(entry, "call", where),
-        text=_optional(entry, "text", where),
-        text_word=_optional(entry, "text_word", where),
-        url=_optional(entry, "url", where),
+        name=entry["name"],
+        kinds=frozenset(entry["kinds"]),
+        about=entry["about"],
+        call=entry["call"],
+        text=entry["text"],
+        text_word=entry["text_word"],
+        url=entry["url"],
     )
-    for key in ("call", "text"):
-        value = getattr(resource, key)
-        if value and not _NUMBER_RE.fullmatch(value):
-            raise CrisisResourceError(f"{where}: {key!r} must be a phone number, got {value!r}")
     if resource.text_word and not resource.text:
-        raise CrisisResourceError(f"{where}: 'text_word' needs a 'text' number to send it to")
-    if resource.url and not resource.url.startswith(("https://", "http://")):
-        raise CrisisResourceError(f"{where}: 'url' must start with https:// or http://")
+        raise CrisisResourceError("'text_word' needs a 'text' number to send it to", where=where)
     if not (resource.call or resource.text or resource.url):
-        raise CrisisResourceError(f"{where}: give at least one of 'call', 'text' or 'url'")
+        raise CrisisResourceError("give at least one of 'call', 'text' or 'url'", where=where)
     return resource
-
-
-def _check_keys(table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise CrisisResourceError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
-
-
-def _text(table: Mapping[str, Any], key: str, where: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise CrisisResourceError(f"{where}: field {key!r} is missing or empty")
-    return value.strip()
-
-
-def _optional(table: Mapping[str, Any], key: str, where: str) -> str:
-    value = table.get(key, "")
-    if not isinstance(value, str):
-        raise CrisisResourceError(f"{where}: field {key!r} must be text")
-    return value.strip()
 
 
 def _dialable(number: str) -> str:

@@ -4,6 +4,7 @@ them; a partner opens one and is let in to that purpose's pages only."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,8 +20,18 @@ from ..state import config, db_session, get_state
 from .access import couple_or_404
 from .audit import record_event
 from .forms import PostOnlyForm
-from .link_session import end_link_session, link_from_ref, session_link, start_link_session
+from .link_session import (
+    Access,
+    TimedOut,
+    close_after_timeout,
+    end_link_session,
+    posted_access,
+    session_link,
+    start_link_session,
+    timed_out,
+)
 from .links import LinkState, find_link, issue_link, state_of
+from .shown_once import keep_to_show_once, pending_record, take_to_show
 
 # Where an opened link leads, what it is called, and how long it lives by default.
 PURPOSES: dict[str, dict[str, str]] = {
@@ -71,17 +82,60 @@ def link_create(couple_id: uuid.UUID, role: str, purpose: str) -> Any:
     db_session().commit()
     url = public_url(url_for(".link_open", token=issued.token, purpose=purpose))
     email_result = _email_link(partner, url, issued.link) if form.send_email.data else None
-    # Shown once, in this response: only the token's hash is kept, so this page is the
-    # one place the full link ever appears. Not a redirect, and never cached.
-    return render_template(
-        "reconnect_clinic/link_created.html",
-        couple=couple,
-        partner=partner,
-        link=issued.link,
-        purpose_name=spec["name"],
-        url=url,
-        email_result=email_result,
+    # Only the token's hash is kept, so the link is shown once, on a page of its own: a
+    # reload, or Back, must not make a new link (which would revoke the one just sent).
+    keep_to_show_once(
+        _LINK_SHOWN, issued.link.id, {"token": issued.token, "email_result": email_result}
     )
+    return redirect(url_for(".link_created", couple_id=couple.id), code=303)
+
+
+_LINK_SHOWN = "link"
+
+
+@bp.route("/couples/<uuid:couple_id>/links/created", methods=["GET"])
+@therapist_required
+def link_created(couple_id: uuid.UUID) -> Any:
+    """The link just made, shown once; afterwards, back to the couple's page."""
+    couple = couple_or_404(couple_id, signed_in_therapist())
+    link = _pending_link(couple)
+    taken = take_to_show(_LINK_SHOWN) if link is not None else None
+    if link is None or taken is None or taken[0] != link.id:
+        flash(
+            "That link was shown once, when it was made, and is not shown again. If it "
+            "was not kept, make a new one (the old one then stops working).",
+            "info",
+        )
+        return redirect(url_for(".couple_detail", couple_id=couple.id), code=303)
+    payload = taken[1]
+    spec = PURPOSES[link.purpose]
+    url = public_url(url_for(".link_open", token=str(payload["token"]), purpose=link.purpose))
+    response = make_response(
+        render_template(
+            "reconnect_clinic/link_created.html",
+            couple=couple,
+            partner=link.partner,
+            link=link,
+            purpose_name=spec["name"],
+            url=url,
+            email_result=payload.get("email_result"),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # never kept for Back to show again
+    return response
+
+
+def _pending_link(couple: Couple) -> ClientLink | None:
+    """The link waiting to be shown in this session, if it is this couple's and still
+    works (one made again since, in another tab, revoked it)."""
+    link_id = pending_record(_LINK_SHOWN)
+    link = db_session().get(ClientLink, link_id) if link_id is not None else None
+    if link is None or link.partner.couple_id != couple.id:
+        return None
+    if effective_state(link) in (LinkState.EXPIRED, LinkState.REVOKED):
+        take_to_show(_LINK_SHOWN)  # never to be shown: drop it
+        return None
+    return link
 
 
 def public_url(path: str) -> str:
@@ -175,24 +229,87 @@ def effective_state(link: ClientLink) -> LinkState:
     return state_of(link)
 
 
-def partner_context(
-    purpose: str, link_id: uuid.UUID, *, posted: bool = False
-) -> tuple[ClientLink, LinkState] | Response:
-    """The link a partner's request acts for, or the page to show instead.
+def partner_context(purpose: str, link_id: uuid.UUID) -> tuple[ClientLink, LinkState] | Response:
+    """The link a partner's page view acts for, or the page to show instead.
 
-    A page view needs the link to be open in this browser. A post needs the signed
-    ``link_ref`` its page carried (and then works even if the browser session lapsed).
+    A page view needs the link to be open, and not idle, in this browser. Past the idle
+    limit the link's pages say that the page timed out (not "this link does not work"),
+    until the partner opens their link again.
     """
-    if posted:
-        link = link_from_ref(request.form.get("link_ref"), link_id, purpose)
-        if link is not None:
-            start_link_session(link)
-    else:
-        link = session_link(link_id, purpose)
+    link = session_link(link_id, purpose)
     if link is None:
-        return link_problem("unknown")
+        why = timed_out(link_id)
+        return timed_out_page(why) if why is not None else link_problem("unknown")
     state = effective_state(link)
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
         end_link_session(link.id)
         return link_problem(state.value)
     return link, state
+
+
+@dataclass(frozen=True)
+class PostedPage:
+    """A partner's posted page that may be acted on."""
+
+    link: ClientLink
+    state: LinkState
+    # Sent after the idle limit from the same link session: keep what it carried as a
+    # draft, show nothing, then answer with :func:`after_timeout`.
+    keep_only: bool
+
+
+def posted_context(purpose: str, link_id: uuid.UUID) -> PostedPage | Response:
+    """The link a partner's post acts for (see ``link_session.posted_access``), or the
+    answer to send instead: a plain page for a forged or foreign reference, the dead
+    link's page, or, for a genuine page that cannot be kept, the timed-out page."""
+    posted = posted_access(request.form.get("link_ref"), link_id, purpose)
+    if posted.access is Access.UNKNOWN or posted.link is None:
+        return link_problem("unknown")
+    link = posted.link
+    state = effective_state(link)
+    if state in (LinkState.EXPIRED, LinkState.REVOKED):
+        end_link_session(link.id)
+        return link_problem(state.value)
+    if posted.access is Access.TIMED_OUT:
+        return after_timeout(link, kept=False)
+    if posted.access is Access.STALE:
+        flash(
+            "That page had been open for too long to be saved, so nothing of it was "
+            "kept. Anything you saved before is kept. Please fill it in again.",
+            "error",
+        )
+        return redirect(url_for(PURPOSES[link.purpose]["start"], link_id=link.id), code=303)
+    return PostedPage(link=link, state=state, keep_only=posted.access is Access.KEEP)
+
+
+def after_timeout(link: ClientLink, *, kept: bool) -> Response:
+    """The answer to a page sent past the idle limit: its link's pages in this browser
+    now say that the page timed out for the partner's privacy, and whether what it
+    carried was kept; a redirect (303), so Back or reload never sends it again."""
+    close_after_timeout(link.id, kept=kept)
+    return redirect(url_for(PURPOSES[link.purpose]["start"], link_id=link.id), code=303)
+
+
+def timed_out_page(why: TimedOut) -> Response:
+    """The page a partner's link shows in this browser once it timed out: why, that
+    nothing saved is lost, and how to carry on. It names nothing of the couple."""
+    return make_response(
+        render_template(
+            "reconnect_clinic/link_problem.html",
+            kind="timed_out",
+            kept=why.value,
+            idle=duration_words(config("LINK_IDLE_TIMEOUT")),
+            client_page=True,
+        ),
+        200,
+    )
+
+
+def duration_words(seconds: int) -> str:
+    """``7200`` -> "2 hours", ``5400`` -> "90 minutes", ``60`` -> "1 minute"."""
+    seconds = max(60, int(seconds))
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

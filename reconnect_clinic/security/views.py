@@ -7,7 +7,17 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
@@ -27,6 +37,7 @@ from .second_factor import (
     recovery_codes_left,
     turn_off_second_factor,
 )
+from .shown_once import keep_to_show_once, take_to_show
 from .therapists import (
     AccountError,
     current_therapist,
@@ -330,7 +341,8 @@ def _recovered_recently() -> bool:
 @therapist_required
 def two_factor() -> Any:
     """Turn the second factor on (scan, then confirm with a code), make new recovery
-    codes, or turn it off. Recovery codes are shown once, on the page that makes them.
+    codes, or turn it off. Recovery codes are shown once, on a page of their own
+    (:func:`recovery_codes`) that the post making them redirects to.
 
     Making new codes and turning it off each need a current code from the app or a
     recovery code, except just after a sign-in with a recovery code (which proved the
@@ -381,7 +393,7 @@ def two_factor() -> Any:
             )
             _keep_this_session(therapist)
             db_session().commit()
-            return _show_recovery_codes(codes, turned_on=False)
+            return _show_recovery_codes(therapist, codes, turned_on=False)
         form.code.errors.append(_CODE_NOT_RIGHT)
     return _two_factor_page(therapist, forms)
 
@@ -406,7 +418,7 @@ def _enrol(therapist: Therapist) -> Any:
             record_event("therapist.2fa_on", actor=therapist, record=therapist)
             _keep_this_session(therapist)
             db_session().commit()
-            return _show_recovery_codes(codes, turned_on=True)
+            return _show_recovery_codes(therapist, codes, turned_on=True)
         form.code.errors.append(_CODE_NOT_RIGHT)
     return render_template(
         "reconnect_clinic/two_factor.html",
@@ -428,8 +440,42 @@ def _two_factor_page(therapist: Therapist, forms: dict[str, Any]) -> str:
     )
 
 
-def _show_recovery_codes(codes: list[str], *, turned_on: bool) -> Any:
-    return render_template("reconnect_clinic/recovery_codes.html", codes=codes, turned_on=turned_on)
+_CODES_SHOWN = "recovery_codes"
+
+
+def _show_recovery_codes(therapist: Therapist, codes: list[str], *, turned_on: bool) -> Any:
+    """Keep the new codes for one showing and send the browser there (303): a reload,
+    or Back, must never make or show them again. Only their hashes are stored."""
+    keep_to_show_once(_CODES_SHOWN, therapist.id, {"codes": codes, "turned_on": turned_on})
+    return redirect(url_for(".recovery_codes"), code=303)
+
+
+@bp.route("/account/two-factor/recovery-codes", methods=["GET"])
+@therapist_required
+def recovery_codes() -> Any:
+    """The recovery codes just made, shown once; afterwards, the settings page."""
+    if not get_state().standalone_auth:
+        abort(404)
+    therapist = current_therapist()
+    assert therapist is not None  # noqa: S101 - guarded by therapist_required
+    taken = take_to_show(_CODES_SHOWN)
+    if taken is None or taken[0] != therapist.id:
+        flash(
+            "Recovery codes are shown once, when they are made, and are not shown again. "
+            "If you did not keep them, make new ones here.",
+            "info",
+        )
+        return redirect(url_for(".two_factor"), code=303)
+    payload = taken[1]
+    response = make_response(
+        render_template(
+            "reconnect_clinic/recovery_codes.html",
+            codes=[str(code) for code in payload.get("codes", [])],
+            turned_on=bool(payload.get("turned_on")),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # never kept for Back to show again
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

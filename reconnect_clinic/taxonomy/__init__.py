@@ -15,12 +15,14 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import IO, Any, Literal
+
+from ..tomlcheck import CheckError, Field, Schema, Table, by_key, check
+from ..tomlcheck import load as load_toml
 
 __all__ = [
     "Concern",
@@ -44,18 +46,62 @@ _SLUG_RE = re.compile(r"[a-z][a-z0-9_]*")
 _ITEM_SUFFIX_RE = re.compile(r"[a-z0-9_]+")
 _DEFAULT_FILE = "emotional_neglect.toml"
 
-# The fields each kind of table may contain. Unknown keys are rejected so that a misspelt
-# optional key (``revers = true``) fails loudly instead of silently changing how an item scores.
-_TOP_KEYS = frozenset({"version", "title", "signs", "causes", "steps", "links"})
-_CONCERN_KEYS = frozenset(
-    {"slug", "number", "title", "client_description", "therapist_description", "items"}
+# The shape of each kind of table (see reconnect_clinic.tomlcheck). Unknown keys are rejected
+# so that a misspelt optional key (``revers = true``) fails loudly instead of silently
+# changing how an item scores. Identifiers keep their exact spelling (``strip=False``) so a
+# stray space or newline fails the slug rule instead of vanishing.
+_IDENTIFIER = Field("text", strip=False)
+_SLUG = Field(
+    "text",
+    strip=False,
+    pattern=_SLUG_RE,
+    pattern_hint="snake_case (lowercase letters, digits, underscores, starting with a letter)",
 )
-_STEP_KEYS = frozenset({"slug", "number", "title", "client_description", "therapist_description"})
-_ITEM_KEYS = frozenset({"id", "text", "reverse"})
-_LINK_KEYS = frozenset({"source", "step", "rationale"})
+_ITEM = Schema(
+    {"id": _IDENTIFIER, "text": Field("text"), "reverse": Field("boolean", False, default=False)},
+    label=by_key("id"),
+)
+_DESCRIBED = {
+    "slug": _SLUG,
+    "number": Field("integer"),
+    "title": Field("text"),
+    "client_description": Field("text"),
+    "therapist_description": Field("text"),
+}
+# Fewer than two items makes a score too fragile to act on; more than four makes intake long.
+_CONCERN = Schema(
+    {
+        **_DESCRIBED,
+        "items": Field("tables", schema=_ITEM, min_items=MIN_ITEMS, max_items=MAX_ITEMS),
+    },
+    label=by_key("slug"),
+)
+_STEP = Schema(_DESCRIBED, label=by_key("slug"))
 
 
-class TaxonomyError(ValueError):
+def _link_label(table: Mapping[str, Any]) -> str:
+    source, step = table.get("source"), table.get("step")
+    if isinstance(source, str) and isinstance(step, str):
+        return f"({source!r} -> {step!r})"
+    return ""
+
+
+_LINK = Schema(
+    {"source": _IDENTIFIER, "step": _IDENTIFIER, "rationale": Field("text")}, label=_link_label
+)
+_TOP = Schema(
+    {
+        "version": _IDENTIFIER,
+        "title": Field("text"),
+        "signs": Field("tables", schema=_CONCERN),
+        "causes": Field("tables", schema=_CONCERN),
+        "steps": Field("tables", schema=_STEP),
+        "links": Field("tables", schema=_LINK),
+    }
+)
+
+
+class TaxonomyError(CheckError):
     """The taxonomy data is malformed or inconsistent.
 
     The message always names the section, slug or field at fault, so whoever edits the data
@@ -147,7 +193,8 @@ class Taxonomy:
 
         # Slugs share one namespace so that a link's source or step is never ambiguous.
         owners: dict[str, str] = {}
-        for entry in (*concerns, *self.steps):
+        entries: tuple[Concern | HealingStep, ...] = (*concerns, *self.steps)
+        for entry in entries:
             owner = f"{_kind_of(entry)} {entry.number}"
             if entry.slug in owners:
                 raise TaxonomyError(
@@ -302,162 +349,76 @@ def _load_default() -> Taxonomy:
         return _load_stream(fh, f"{__package__}/data/{_DEFAULT_FILE}")
 
 
-def _load_stream(fh: BinaryIO, name: str) -> Taxonomy:
-    try:
-        return _parse(tomllib.load(fh))
-    except tomllib.TOMLDecodeError as exc:
-        raise TaxonomyError(f"{name}: not valid TOML: {exc}") from exc
-    except TaxonomyError as exc:
-        raise TaxonomyError(f"{name}: {exc}") from exc
+def _load_stream(fh: IO[bytes], name: str) -> Taxonomy:
+    return load_toml(fh, name, _parse, TaxonomyError)
 
 
 def _parse(data: Mapping[str, Any]) -> Taxonomy:
-    _check_keys(data, _TOP_KEYS, "top level")
-    version = _identifier(data, "version", "top level")
-    title = _text(data, "title", "top level")
-    signs = _parse_concerns(data, "sign")
-    causes = _parse_concerns(data, "cause")
+    top = check(data, _TOP, error=TaxonomyError)
+    signs = _concerns(top["signs"], "sign")
+    causes = _concerns(top["causes"], "cause")
     steps = tuple(
         HealingStep(
-            slug=_slug(table, where),
-            number=_number(table, where),
-            title=_text(table, "title", where),
-            client_description=_text(table, "client_description", where),
-            therapist_description=_text(table, "therapist_description", where),
+            slug=table["slug"],
+            number=table["number"],
+            title=table["title"],
+            client_description=table["client_description"],
+            therapist_description=table["therapist_description"],
         )
-        for table, where in _tables(data, "steps", "top level", _STEP_KEYS)
+        for table in top["steps"]
     )
     _check_numbering("steps", steps)
     links = tuple(
-        StepLink(
-            source=_identifier(table, "source", where),
-            step=_identifier(table, "step", where),
-            rationale=_text(table, "rationale", where),
-        )
-        for table, where in _tables(data, "links", "top level", _LINK_KEYS)
+        StepLink(source=table["source"], step=table["step"], rationale=table["rationale"])
+        for table in top["links"]
     )
     return Taxonomy(
-        version=version, title=title, signs=signs, causes=causes, steps=steps, links=links
+        version=top["version"],
+        title=top["title"],
+        signs=signs,
+        causes=causes,
+        steps=steps,
+        links=links,
     )
 
 
-def _parse_concerns(data: Mapping[str, Any], kind: ConcernKind) -> tuple[Concern, ...]:
-    section = f"{kind}s"
+def _concerns(tables: tuple[Table, ...], kind: ConcernKind) -> tuple[Concern, ...]:
     concerns = []
-    for table, where in _tables(data, section, "top level", _CONCERN_KEYS):
-        slug = _slug(table, where)
-        prefix = f"{kind}.{slug}."
+    for table in tables:
+        prefix = f"{kind}.{table['slug']}."
         items = []
-        for item_table, item_where in _tables(table, "items", where, _ITEM_KEYS):
-            item_id = _identifier(item_table, "id", item_where)
+        for item in table["items"]:
+            item_id = item["id"]
             if not (
                 item_id.startswith(prefix) and _ITEM_SUFFIX_RE.fullmatch(item_id[len(prefix) :])
             ):
                 raise TaxonomyError(
-                    f"{item_where}: item id {item_id!r} must start with {prefix!r} "
-                    f"and end with a number or snake_case name, like '{prefix}1'"
+                    f"item id {item_id!r} must start with {prefix!r} "
+                    f"and end with a number or snake_case name, like '{prefix}1'",
+                    where=item.where,
                 )
-            reverse = item_table.get("reverse", False)
-            if not isinstance(reverse, bool):
-                raise TaxonomyError(f"{item_where}: field 'reverse' must be true or false")
-            text = _text(item_table, "text", item_where)
-            items.append(Item(id=item_id, text=text, reverse=reverse))
-        if not MIN_ITEMS <= len(items) <= MAX_ITEMS:
-            raise TaxonomyError(
-                f"{where}: has {len(items)} item(s); each sign or cause needs "
-                f"{MIN_ITEMS} to {MAX_ITEMS}"
-            )
+            items.append(Item(id=item_id, text=item["text"], reverse=item["reverse"]))
         concerns.append(
             Concern(
                 kind=kind,
-                slug=slug,
-                number=_number(table, where),
-                title=_text(table, "title", where),
-                client_description=_text(table, "client_description", where),
-                therapist_description=_text(table, "therapist_description", where),
+                slug=table["slug"],
+                number=table["number"],
+                title=table["title"],
+                client_description=table["client_description"],
+                therapist_description=table["therapist_description"],
                 items=tuple(items),
             )
         )
-    _check_numbering(section, concerns)
+    _check_numbering(f"{kind}s", concerns)
     return tuple(concerns)
 
 
-def _tables(
-    data: Mapping[str, Any], key: str, where: str, allowed: frozenset[str]
-) -> list[tuple[Mapping[str, Any], str]]:
-    """Return the non-empty array of tables ``data[key]``, each paired with a location label.
-
-    The label names the entry (slug, item id or link ends) as soon as it has one, so every
-    later message can point at it.
-    """
-    value = data.get(key)
-    if not isinstance(value, list) or not value:
-        raise TaxonomyError(f"{where}: {key!r} is missing or empty (expected [[{key}]] tables)")
-    result = []
-    for index, table in enumerate(value, start=1):
-        label = f"{key}[{index}]" if where == "top level" else f"{where} {key}[{index}]"
-        if not isinstance(table, dict):
-            raise TaxonomyError(f"{label}: expected a table, got {type(table).__name__}")
-        name = _entry_name(table)
-        if name:
-            label = f"{label} {name}"
-        _check_keys(table, allowed, label)
-        result.append((table, label))
-    return result
-
-
-def _entry_name(table: Mapping[str, Any]) -> str:
-    for key in ("slug", "id"):
-        value = table.get(key)
-        if isinstance(value, str) and value:
-            return repr(value)
-    source, step = table.get("source"), table.get("step")
-    if isinstance(source, str) and isinstance(step, str):
-        return f"({source!r} -> {step!r})"
-    return ""
-
-
-def _check_keys(table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise TaxonomyError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
-
-
-def _identifier(table: Mapping[str, Any], key: str, where: str) -> str:
-    """A required string used as a key; returned exactly as written so lookups match it."""
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise TaxonomyError(f"{where}: field {key!r} is missing or empty")
-    return value
-
-
-def _text(table: Mapping[str, Any], key: str, where: str) -> str:
-    """Required prose; surrounding whitespace (e.g. from TOML multi-line strings) is dropped."""
-    return _identifier(table, key, where).strip()
-
-
-def _slug(table: Mapping[str, Any], where: str) -> str:
-    slug = _identifier(table, "slug", where)
-    if not _SLUG_RE.fullmatch(slug):
-        raise TaxonomyError(
-            f"{where}: slug {slug!r} must be snake_case (lowercase letters, digits, underscores, "
-            "starting with a letter)"
-        )
-    return slug
-
-
-def _number(table: Mapping[str, Any], where: str) -> int:
-    value = table.get("number")
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TaxonomyError(f"{where}: field 'number' is missing or not an integer")
-    return value
-
-
-def _check_numbering(section: str, entries: list[Concern] | tuple[HealingStep, ...]) -> None:
+def _check_numbering(section: str, entries: Sequence[Concern | HealingStep]) -> None:
     """Numbers are shown to clients ("step 4 of 15"), so they must run 1..N in file order."""
     for expected, entry in enumerate(entries, start=1):
         if entry.number != expected:
             raise TaxonomyError(
-                f"{section}: {entry.slug!r} has number {entry.number}, expected {expected} "
-                "(numbers must run 1..N in file order)"
+                f"{entry.slug!r} has number {entry.number}, expected {expected} "
+                "(numbers must run 1..N in file order)",
+                where=section,
             )
