@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
 from . import migrate
+from .deferred_keys import KeyCheckedGroup
 from .state import get_state
 
-clinic_cli = AppGroup("clinic", help="Reconnect Clinic: database, demo data and accounts.")
+# Every command but new-key needs the encryption keys (deferred_keys.py).
+clinic_cli = KeyCheckedGroup("clinic", help="Reconnect Clinic: database, demo data and accounts.")
 
 
 @clinic_cli.command("db-upgrade")
@@ -438,7 +439,7 @@ def audit_keys_command() -> None:
     click.echo(f"RECONNECT_CLINIC_AUDIT_KEY_ID = {json.dumps(keys.current)}")
 
 
-@clinic_cli.command("new-key")
+@clinic_cli.command("new-key", needs_keys=False)
 def new_key_command() -> None:
     """Print a fresh encryption key for RECONNECT_CLINIC_ENCRYPTION_KEYS."""
     from .security.crypto import new_key

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flask import Flask
 from flask_login import LoginManager
 
-from . import taxonomy
+from . import base_template, taxonomy
 from .config import apply_defaults
+from .deferred_keys import MissingKeys, refuse_requests, startup_keys
 from .risk import resources as crisis_resources
 from .security import logfilter
 from .security.audit import AuditKeys
@@ -86,6 +87,15 @@ class ReconnectClinic:
         prefix = app.config["RECONNECT_CLINIC_URL_PREFIX"]
         if prefix and not prefix.startswith("/"):
             raise ValueError(f"RECONNECT_CLINIC_URL_PREFIX must start with '/', got {prefix!r}")
+        # The host's base template must render the blocks every clinic page fills
+        # (base_template.py): checked now, or at the first clinic request if it cannot
+        # be loaded yet.
+        base_checked = base_template.check_now(app)
+        # Checked now: without usable keys no clinical text could be stored or read, and
+        # the audit log's chain is MACed with the audit keys. Unset keys under a `flask`
+        # command fail at first use instead, so that `flask clinic new-key` can make the
+        # first one (deferred_keys.py).
+        cipher, audit_keys = startup_keys(app.config)
 
         # Load (and so validate) the taxonomy now: a broken data file stops start-up,
         # rather than failing later on some client's page.
@@ -103,15 +113,11 @@ class ReconnectClinic:
                 app.config["RECONNECT_CLINIC_LOGIN_FAILURE_LIMIT"],
                 namespace="reconnect_clinic.login",
             ),
-            # Checked now: without usable keys no clinical text could be stored or read.
-            cipher=FieldCipher.from_config(
-                app.config["RECONNECT_CLINIC_ENCRYPTION_KEYS"],
-                app.config["RECONNECT_CLINIC_ENCRYPTION_KEY_ID"],
-            ),
-            # Checked now too: the keys the audit log's chain is MACed with.
-            audit_keys=AuditKeys.from_config(app.config),
-            # And the crisis services partners are shown, and their quick exit: a broken
-            # number or address must stop start-up, not fail a partner in crisis.
+            cipher=cast(FieldCipher, cipher),
+            audit_keys=cast(AuditKeys, audit_keys),
+            # Checked now too: the crisis services partners are shown, and their quick
+            # exit: a broken number or address must stop start-up, not fail a partner
+            # in crisis.
             crisis_support=crisis_resources.from_config(app.config),
         )
         app.extensions[EXTENSION_KEY] = state
@@ -126,6 +132,10 @@ class ReconnectClinic:
 
         app.register_blueprint(bp, url_prefix=prefix or None)
         app.cli.add_command(clinic_cli)
+        if isinstance(cipher, MissingKeys):
+            refuse_requests(app, cipher)
+        if not base_checked:
+            base_template.check_at_first_request(app)
         _exempt_partner_posts(app)
         # Link tokens never reach a log line (see security/logfilter.py).
         logfilter.install(logging.getLogger("werkzeug"), app.logger)
