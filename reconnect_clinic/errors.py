@@ -80,9 +80,7 @@ def security_headers(endpoint: str | None, *, secure: bool) -> dict[str, str]:
         "Referrer-Policy": referrer_policy(endpoint),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
-        "Content-Security-Policy": content_security_policy(
-            inline_styles=endpoint in INLINE_STYLE_ENDPOINTS
-        ),
+        "Content-Security-Policy": content_security_policy(),
     }
     if endpoint not in _STATIC_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
@@ -122,24 +120,15 @@ def referrer_policy(endpoint: str | None) -> str:
     return "no-referrer"
 
 
-# Report previews carry SVG charts whose drawing instructions are style attributes.
-INLINE_STYLE_ENDPOINTS = frozenset(
-    {
-        "reconnect_clinic.session_report_preview",
-        "reconnect_clinic.progress_report",
-        "reconnect_clinic.intake_summary",
-    }
-)
-
-
-def content_security_policy(*, inline_styles: bool = False) -> str:
-    """No inline script anywhere, nothing loaded from elsewhere, never framed."""
-    style = "'self' 'unsafe-inline'" if inline_styles else "'self'"
+def content_security_policy() -> str:
+    """No inline script or style anywhere (report previews' charts draw with SVG
+    presentation attributes, which CSP does not count as inline style), nothing loaded
+    from elsewhere, never framed."""
     return "; ".join(
         (
             "default-src 'self'",
             "script-src 'self'",
-            f"style-src {style}",
+            "style-src 'self'",
             "img-src 'self' data:",
             "object-src 'none'",
             "base-uri 'none'",

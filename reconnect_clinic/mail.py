@@ -6,7 +6,18 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
+from flask import request
+
 from .state import config
+
+
+def public_url(path: str) -> str:
+    """An absolute address for ``path``: from RECONNECT_CLINIC_PUBLIC_URL when set, so
+    an emailed link never carries an internal host name; else from the request."""
+    base = config("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + path
+    return request.host_url.rstrip("/") + path
 
 
 class MailNotConfigured(RuntimeError):

@@ -7,6 +7,7 @@ from .homework import views as homework_views  # noqa: F401
 from .intake import views as intake_views  # noqa: F401
 from .notes import views as notes_views  # noqa: F401
 from .readonly import read_without_transaction
+from .reports import views as reports_views  # noqa: F401
 from .risk import views as risk_views  # noqa: F401
 from .security import link_views  # noqa: F401
 from .security import views as security_views  # noqa: F401

@@ -7,6 +7,8 @@ the end, so it leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,19 +19,25 @@ import sqlalchemy as sa
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.models import metadata
+from reconnect_clinic.reports import pdf
 from reconnect_clinic.security.audit_sql import create_statements, drop_statements
 from reconnect_clinic.state import get_state
 from tests import factories
 from tests.helpers import (
+    CHROMIUM,
     SERVER_URL,
     TEST_KEYS,
     FreshContextClient,
 )
+
+# Screenshots of the pages of a browser test that failed.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -188,3 +196,96 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def pdf_app() -> Iterator[Flask]:
+    """A bare Flask app with two PDF workers configured: the PDF layer's tests need no
+    clinic, database or keys."""
+    app = Flask(__name__)
+    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 2
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture(scope="module")
+def pdf_workers() -> Iterator[None]:
+    """Both PDF workers started in parallel, once for the module that asks, and stopped
+    after it."""
+    pdf.warm_up(2)
+    yield
+    pdf.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Flask]]:
+    """The standalone app served on localhost in a thread, on a fresh migrated database
+    (for the browser tests)."""
+    url = databases.create()
+    engine = sa.create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-tests",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RECONNECT_CLINIC_ENCRYPTION_KEYS": TEST_KEYS,
+            "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": "k1",
+        },
+        instance_path=str(tmp_path_factory.mktemp("browser-instance")),
+    )
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", app
+    http.shutdown()
+    with app.app_context():
+        demo_db.session.remove()
+        demo_db.engine.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright; the test is skipped, with the
+    reason, where either is missing (never a browser download)."""
+    playwright_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium); "
+            ".ci/run installs it"
+        )
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Iterator[list[Any]]:
+    """Pages to photograph if the test fails (saved under test-artifacts/)."""
+    pages: list[Any] = []
+    yield pages
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for index, page in enumerate(pages):
+            with contextlib.suppress(Exception):  # a closed page has nothing left to show
+                page.screenshot(
+                    path=str(ARTIFACTS / f"{request.node.name}-{index}.png"), full_page=True
+                )

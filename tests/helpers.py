@@ -115,3 +115,42 @@ class PartnerBrowser:
 def pdf_text(pdf: bytes) -> str:
     """The text of a PDF, read back as a reader would see it."""
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+# --- pages in a real browser (Playwright) -------------------------------------------
+
+# Debian's Chromium: the browser tests never download one.
+CHROMIUM = "/usr/bin/chromium"
+
+
+def answer_every_question(page) -> None:
+    """Choose an option in every radio group on the page and tick consent boxes."""
+    groups = page.locator("fieldset.question")
+    for index in range(groups.count()):
+        group = groups.nth(index)
+        options = group.locator("input[type=radio]")
+        options.nth(min(1, options.count() - 1)).check()
+    for box in page.locator("input[type=checkbox][name=agree]").all():
+        box.check()
+    if page.locator("#signature").count():
+        page.fill("#signature", "Browser Partner")
+
+
+def tab_to(page, name: str, limit: int = 60) -> None:
+    """Press Tab until the control named ``name`` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.name") == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
+def fill_pages(page, count: int) -> None:
+    for _ in range(count):
+        answer_every_question(page)
+        if page.locator("#hopes").count():
+            page.fill("#hopes", "Typed in a real browser")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save and continue").or_(
+                page.get_by_role("button", name="Submit my answers")
+            ).click()

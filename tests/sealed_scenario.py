@@ -32,7 +32,7 @@ from reconnect_clinic.models import (
     SessionNote,
     utcnow,
 )
-from reconnect_clinic.security.crypto import sealed_fields
+from reconnect_clinic.models.sealed import sealed_fields
 from reconnect_clinic.state import db_session
 from tests import factories
 from tests.helpers import (

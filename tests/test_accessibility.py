@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.exceptions import HTTPException
 
+from tests.helpers import CHROMIUM, answer_every_question
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "tests" / "browser_assets" / "node_modules" / "axe-core" / "axe.min.js"
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -45,7 +46,6 @@ if not AXE.exists():
     )
 
 from tests import factories  # noqa: E402 - after the skips
-from tests.test_browser import answer_every_question, server  # noqa: E402, F401 - fixture
 
 # What fails the walk: axe-core's two highest impacts.
 BLOCKING = ("critical", "serious")
@@ -278,7 +278,7 @@ def _build_case(app: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def walk(server: tuple[str, Any]) -> Iterator[Walk]:  # noqa: F811 - the imported fixture
+def walk(server: tuple[str, Any]) -> Iterator[Walk]:
     import pyotp
 
     base, app = server
@@ -407,7 +407,7 @@ def _route_of(app: Any, path: str) -> str | None:
     return rule.rule
 
 
-def test_the_walk_opens_every_get_route_or_says_why_not(walk, server):  # noqa: F811
+def test_the_walk_opens_every_get_route_or_says_why_not(walk, server):
     _, app = server
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     walked = {route for path in walk.opened if (route := _route_of(app, path))}

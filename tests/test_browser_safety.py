@@ -17,7 +17,6 @@ from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from tests import factories
 from tests.helpers import TEST_KEYS
-from tests.test_browser import browser, shots  # noqa: F401 (fixtures; skips without Chromium)
 
 NOTE = "He reads my messages every night"
 
@@ -71,7 +70,7 @@ def _assert_nothing_shown(page) -> None:
         assert page.input_value("#safety_note") == ""
 
 
-def test_saved_safety_answers_never_come_back_on_screen(sites, browser, shots):  # noqa: F811
+def test_saved_safety_answers_never_come_back_on_screen(sites, browser, shots):
     base, _, app = sites
     token = _link(app)
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -116,7 +115,7 @@ def test_saved_safety_answers_never_come_back_on_screen(sites, browser, shots): 
         assert saved.complete
 
 
-def test_quick_exit_leaves_and_back_does_not_return(sites, browser, shots):  # noqa: F811
+def test_quick_exit_leaves_and_back_does_not_return(sites, browser, shots):
     base, neutral, app = sites
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
@@ -134,7 +133,7 @@ def test_quick_exit_leaves_and_back_does_not_return(sites, browser, shots):  # n
     assert not page.url.startswith(base)
 
 
-def test_esc_twice_leaves_and_earlier_pages_show_nothing(sites, browser, shots):  # noqa: F811
+def test_esc_twice_leaves_and_earlier_pages_show_nothing(sites, browser, shots):
     base, neutral, app = sites
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
@@ -156,7 +155,7 @@ def test_esc_twice_leaves_and_earlier_pages_show_nothing(sites, browser, shots):
     assert page.locator("form.intake-form").count() == 0
 
 
-def test_quick_exit_works_without_javascript(sites, browser, shots):  # noqa: F811
+def test_quick_exit_works_without_javascript(sites, browser, shots):
     base, neutral, app = sites
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

@@ -36,15 +36,6 @@ from reconnect_clinic.state import db_session, get_state
 from tests import factories
 from tests.helpers import login
 
-# The browser test's server and Chromium come from tests/test_browser.py, which skips
-# itself where Playwright or Chromium is missing: then only that test is skipped here.
-try:
-    from tests.test_browser import browser, server, shots  # noqa: F401 - shared fixtures
-
-    BROWSER_MISSING = None
-except pytest.skip.Exception as missing:
-    BROWSER_MISSING = str(missing)
-
 CSS = Path(__file__).resolve().parent.parent / "reconnect_clinic" / "static" / "clinic.css"
 TODAY = date.today()  # noqa: DTZ011
 LONG = (
@@ -440,7 +431,6 @@ def test_the_bars_run_calm_to_alarming_from_slate_to_red():
 # --- at 320 px, in a browser ---------------------------------------------------------------
 
 
-@pytest.mark.skipif(BROWSER_MISSING is not None, reason=str(BROWSER_MISSING))
 def test_no_sideways_scrolling_at_320_px(server, browser, shots):
     base, app = server
     with app.app_context():

@@ -47,7 +47,12 @@ def test_pages_carry_the_security_headers(client, make):
     owner = make.therapist()
     couple = make.couple(owner)
     login(client, owner.email)
-    for url in ("/clinic/login", "/clinic/", f"/clinic/couples/{couple.id}"):
+    pages = ("/clinic/login", "/clinic/", f"/clinic/couples/{couple.id}")
+    previews = (
+        f"/clinic/couples/{couple.id}/progress-report",
+        f"/clinic/couples/{couple.id}/intake-summary",
+    )
+    for url in pages + previews:
         response = client.get(url)
         csp = response.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp

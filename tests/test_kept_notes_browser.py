@@ -1,16 +1,15 @@
 """The idle warning and typing as activity (clinic.js) in Debian's Chromium, with the
-page's clock run forward by Playwright. Skipped where Chromium is absent (as
-tests/test_browser.py, whose server and browser fixtures these are)."""
+page's clock run forward by Playwright. Skipped where Chromium is absent (the
+``browser`` fixture of tests/conftest.py says why)."""
 
 from __future__ import annotations
 
 from tests import factories
-from tests.test_browser import browser, server  # noqa: F401 - fixtures
 
 TYPED = "They spoke about the move."
 
 
-def _note_page(server, browser, email):  # noqa: F811 - the fixtures, passed on
+def _note_page(server, browser, email):
     base, app = server
     with app.app_context():
         owner = factories.therapist(email=email)
@@ -31,8 +30,8 @@ def _note_page(server, browser, email):  # noqa: F811 - the fixtures, passed on
 
 
 def test_the_warning_shows_before_the_idle_limit_and_stay_signed_in_pings(
-    server,  # noqa: F811
-    browser,  # noqa: F811
+    server,
+    browser,
 ):
     page = _note_page(server, browser, "idle-warning@example.org")
     warning = page.locator("[data-idle-warning]")
@@ -49,8 +48,8 @@ def test_the_warning_shows_before_the_idle_limit_and_stay_signed_in_pings(
 
 
 def test_typing_counts_as_activity_at_most_once_a_minute(
-    server,  # noqa: F811
-    browser,  # noqa: F811
+    server,
+    browser,
 ):
     page = _note_page(server, browser, "idle-typing@example.org")
     pings: list[str] = []
@@ -77,8 +76,8 @@ def test_typing_counts_as_activity_at_most_once_a_minute(
 
 
 def test_the_draft_saves_itself_and_save_draft_goes_on_from_it(
-    server,  # noqa: F811
-    browser,  # noqa: F811
+    server,
+    browser,
 ):
     import sqlalchemy as sa
 

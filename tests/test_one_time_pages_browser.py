@@ -1,6 +1,6 @@
 """A private link made in Debian's Chromium, then Reload, Back and Forward: no second
 link is made, the first one still works, and the page does not show it again. Skipped
-where Chromium is absent (as tests/test_browser.py, whose fixtures these are)."""
+where Chromium is absent (the ``browser`` fixture of tests/conftest.py says why)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ from reconnect_clinic.models import ClientLink
 from reconnect_clinic.security.links import LinkState, find_link, state_of
 from reconnect_clinic.state import db_session
 from tests import factories
-from tests.test_browser import browser, server, shots  # noqa: F401 - fixtures
 
 
 def test_reload_back_and_forward_never_make_a_second_link(
-    server,  # noqa: F811
-    browser,  # noqa: F811
-    shots,  # noqa: F811
+    server,
+    browser,
+    shots,
 ):
     base, app = server
     with app.app_context():

@@ -9,7 +9,6 @@ import inspect
 import io
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from flask import Flask
 from pypdf import PdfReader
 
 from reconnect_clinic import config
-from reconnect_clinic.reports import pdf
 from reconnect_clinic.reports.pdf import (
     MAX_HTML_BYTES,
     MAX_IMAGE_BYTES,
@@ -30,23 +28,11 @@ from reconnect_clinic.reports.pdf import (
 )
 from tests.pdf_samples import png, text_of
 
-
-@pytest.fixture
-def app() -> Iterator[Flask]:
-    app = Flask(__name__)
-    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 2
-    with app.app_context():
-        yield app
+# A bare Flask app (no clinic) and the workers started once for this module.
+pytestmark = pytest.mark.usefixtures("pdf_workers")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _workers() -> Iterator[None]:
-    pdf.warm_up(2)  # both workers start in parallel, once for this module
-    yield
-    pdf.shutdown()
-
-
-def test_html_to_pdf_takes_a_string_and_returns_pdf_bytes(app: Flask) -> None:
+def test_html_to_pdf_takes_a_string_and_returns_pdf_bytes(pdf_app: Flask) -> None:
     signature = inspect.signature(html_to_pdf)
     assert list(signature.parameters) == ["html", "images"]
     assert signature.parameters["html"].annotation in (str, "str")
@@ -61,13 +47,13 @@ def test_html_to_pdf_takes_a_string_and_returns_pdf_bytes(app: Flask) -> None:
     assert "Hello" in text_of(pdf)
 
 
-def test_html_over_the_cap_is_refused_before_rendering(app: Flask) -> None:
+def test_html_over_the_cap_is_refused_before_rendering(pdf_app: Flask) -> None:
     with pytest.raises(RenderInputTooLarge):
         html_to_pdf("<p>" + "x" * MAX_HTML_BYTES + "</p>")
     assert issubclass(RenderInputTooLarge, RenderError)
 
 
-def test_images_are_checked_before_rendering(app: Flask) -> None:
+def test_images_are_checked_before_rendering(pdf_app: Flask) -> None:
     with pytest.raises(ValueError, match="neither a PNG nor a JPEG"):
         html_to_pdf("<p>x</p>", images={"chart": b"<svg onload=alert(1)>"})
     for bad_name in ("../logo", "Chart", "a/b", "", "x" * 64):
@@ -79,10 +65,10 @@ def test_images_are_checked_before_rendering(app: Flask) -> None:
         html_to_pdf("<p>x</p>", images={f"i{n}": png() for n in range(MAX_IMAGES + 1)})
 
 
-def test_configured_logo_prints_on_the_letterhead(app: Flask, tmp_path: Path) -> None:
+def test_configured_logo_prints_on_the_letterhead(pdf_app: Flask, tmp_path: Path) -> None:
     logo = tmp_path / "logo.png"
     logo.write_bytes(png())
-    app.config["RECONNECT_CLINIC_PDF_LOGO"] = str(logo)
+    pdf_app.config["RECONNECT_CLINIC_PDF_LOGO"] = str(logo)
     html = '<header class="letterhead"><img class="logo" src="clinic-asset:logo" alt=""></header>'
     result = render_pdf(html)
     assert [(f.url, f.allowed) for f in result.fetches] == [("clinic-asset:logo", True)]
@@ -103,10 +89,10 @@ def test_settings_default_to_the_config_defaults() -> None:
     assert (settings.timeout, settings.logo, settings.workers) == expected
 
 
-def test_settings_come_from_the_app_config(app: Flask, tmp_path: Path) -> None:
-    app.config["RECONNECT_CLINIC_PDF_TIMEOUT"] = 3
-    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 1
-    app.config["RECONNECT_CLINIC_PDF_LOGO"] = tmp_path / "logo.png"
+def test_settings_come_from_the_app_config(pdf_app: Flask, tmp_path: Path) -> None:
+    pdf_app.config["RECONNECT_CLINIC_PDF_TIMEOUT"] = 3
+    pdf_app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 1
+    pdf_app.config["RECONNECT_CLINIC_PDF_LOGO"] = tmp_path / "logo.png"
     settings = api._settings()
     assert settings.timeout == 3.0
     assert settings.workers == 1
@@ -117,8 +103,8 @@ def test_settings_come_from_the_app_config(app: Flask, tmp_path: Path) -> None:
     ("key", "value"),
     [("RECONNECT_CLINIC_PDF_TIMEOUT", 0), ("RECONNECT_CLINIC_PDF_WORKERS", -1)],
 )
-def test_bad_settings_are_refused_before_rendering(app: Flask, key: str, value: int) -> None:
-    app.config[key] = value
+def test_bad_settings_are_refused_before_rendering(pdf_app: Flask, key: str, value: int) -> None:
+    pdf_app.config[key] = value
     with pytest.raises(ValueError, match=key):
         html_to_pdf("<p>x</p>")
 

@@ -10,36 +10,22 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pypdf
 import pytest
 from flask import Flask
 
-from reconnect_clinic.reports import pdf
 from reconnect_clinic.reports.pdf import (
     html_to_pdf,
     render_pdf,
 )
 from tests.pdf_samples import font_names, sample_report, text_of
 
-
-@pytest.fixture
-def app() -> Iterator[Flask]:
-    app = Flask(__name__)
-    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 2
-    with app.app_context():
-        yield app
+# A bare Flask app (no clinic) and the workers started once for this module.
+pytestmark = pytest.mark.usefixtures("pdf_workers")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _workers() -> Iterator[None]:
-    pdf.warm_up(2)  # both workers start in parallel, once for this module
-    yield
-    pdf.shutdown()
-
-
-def test_sample_report_is_pdfa_3b_in_the_packaged_fonts_with_page_footer(app: Flask) -> None:
+def test_sample_report_is_pdfa_3b_in_the_packaged_fonts_with_page_footer(pdf_app: Flask) -> None:
     result = render_pdf(sample_report())
     assert 2 <= result.pages <= 3
     assert result.font_subsetter == "harfbuzz"  # scripts/system-deps.sh installs it
@@ -66,7 +52,7 @@ def test_sample_report_is_pdfa_3b_in_the_packaged_fonts_with_page_footer(app: Fl
     assert text.count("Report 3f9a0c17 · Confidential clinical record") == result.pages
 
 
-def test_any_font_family_prints_in_the_packaged_font(app: Flask) -> None:
+def test_any_font_family_prints_in_the_packaged_font(pdf_app: Flask) -> None:
     html = (
         "<p style=\"font-family: 'DejaVu Sans', serif\">serif</p>"
         "<p style='font-family: monospace; font-weight: bold'>mono</p>"
@@ -116,7 +102,7 @@ def test_streams_are_compressed_once_with_the_bytes_pydyf_would_write() -> None:
     assert outcome["once"] < outcome["alone"] * 0.6, outcome
 
 
-def test_dates_come_from_the_template_only(app: Flask) -> None:
+def test_dates_come_from_the_template_only(pdf_app: Flask) -> None:
     html = sample_report(created="2024-05-02T10:15:00Z")
     first, second = html_to_pdf(html), html_to_pdf(html)
     assert first == second
@@ -127,7 +113,7 @@ def test_dates_come_from_the_template_only(app: Flask) -> None:
     assert "2024-05-02T10:15:00Z" in xmp
 
 
-def test_an_attachment_the_fetcher_serves_gets_a_fixed_date(app: Flask) -> None:
+def test_an_attachment_the_fetcher_serves_gets_a_fixed_date(pdf_app: Flask) -> None:
     result = render_pdf('<link rel="attachment" href="clinic-asset:report.css"><p>x</p>')
     assert [(f.url, f.allowed) for f in result.fetches] == [("clinic-asset:report.css", True)]
     reader = pypdf.PdfReader(io.BytesIO(result.pdf))

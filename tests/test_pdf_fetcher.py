@@ -29,19 +29,8 @@ from tests.pdf_samples import jpeg, png, text_of
 PACKAGE = Path(pdf.__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def app() -> Iterator[Flask]:
-    app = Flask(__name__)
-    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 2
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _workers() -> Iterator[None]:
-    pdf.warm_up(2)  # both workers start in parallel, once for this module
-    yield
-    pdf.shutdown()
+# A bare Flask app (no clinic) and the workers started once for this module.
+pytestmark = pytest.mark.usefixtures("pdf_workers")
 
 
 @pytest.fixture
@@ -81,7 +70,7 @@ def assert_listener_works(port: int, accepted: list[object]) -> None:
 
 
 def test_refused_urls_are_never_fetched_and_the_render_goes_on(
-    app: Flask, listener: tuple[int, list[object]], caplog: pytest.LogCaptureFixture
+    pdf_app: Flask, listener: tuple[int, list[object]], caplog: pytest.LogCaptureFixture
 ) -> None:
     port, accepted = listener
     css_url = f"http://127.0.0.1:{port}/x.css"
@@ -124,7 +113,7 @@ def test_refused_urls_are_never_fetched_and_the_render_goes_on(
 
 
 def test_escaped_markup_prints_literally_and_fetches_nothing(
-    app: Flask, listener: tuple[int, list[object]]
+    pdf_app: Flask, listener: tuple[int, list[object]]
 ) -> None:
     port, accepted = listener
     markup = [
@@ -234,7 +223,7 @@ def test_fetcher_serves_the_configured_logo_only_if_it_is_an_image(tmp_path: Pat
         resolve_asset("clinic-asset:logo", logo=str(big))
 
 
-def test_images_passed_with_a_render_print_and_only_by_their_name(app: Flask) -> None:
+def test_images_passed_with_a_render_print_and_only_by_their_name(pdf_app: Flask) -> None:
     html = (
         '<img src="clinic-asset:image/chart-a" alt="a">'
         '<img src="clinic-asset:image/chart-b" alt="b">'

@@ -11,7 +11,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,24 +25,12 @@ from reconnect_clinic.reports.pdf import (
 )
 from tests.pdf_samples import font_names, runaway_report, sample_report, text_of
 
-
-@pytest.fixture
-def app() -> Iterator[Flask]:
-    app = Flask(__name__)
-    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 2
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _workers() -> Iterator[None]:
-    pdf.warm_up(2)  # both workers start in parallel, once for this module
-    yield
-    pdf.shutdown()
+# A bare Flask app (no clinic) and the workers started once for this module.
+pytestmark = pytest.mark.usefixtures("pdf_workers")
 
 
 def test_text_without_a_language_prints_in_inter_whatever_the_locale(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
+    pdf_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Fontconfig orders fonts by the locale for text of no known language: with the CJK
     fallback packaged, a worker under a Japanese locale would print this in it."""
@@ -59,12 +46,12 @@ def test_text_without_a_language_prints_in_inter_whatever_the_locale(
         pdf.shutdown()
 
 
-def test_same_html_gives_identical_bytes_in_any_worker(app: Flask) -> None:
+def test_same_html_gives_identical_bytes_in_any_worker(pdf_app: Flask) -> None:
     html = sample_report()
     results: list[bytes] = []
 
     def run() -> None:
-        with app.app_context():
+        with pdf_app.app_context():
             results.append(html_to_pdf(html))
 
     # Two renders at once take the two different worker processes.
@@ -83,26 +70,26 @@ def test_same_html_gives_identical_bytes_in_any_worker(app: Flask) -> None:
     assert identifier in results[0]
 
 
-def test_a_render_over_the_timeout_is_stopped_and_the_next_one_works(app: Flask) -> None:
-    app.config["RECONNECT_CLINIC_PDF_TIMEOUT"] = 0.5
+def test_a_render_over_the_timeout_is_stopped_and_the_next_one_works(pdf_app: Flask) -> None:
+    pdf_app.config["RECONNECT_CLINIC_PDF_TIMEOUT"] = 0.5
     started = time.monotonic()
     with pytest.raises(RenderTimeout, match=r"longer than 0\.5 s"):
         html_to_pdf(runaway_report())
     assert time.monotonic() - started < 6  # not the ~12 s the whole render would take
     assert issubclass(RenderTimeout, RenderError)
 
-    app.config["RECONNECT_CLINIC_PDF_TIMEOUT"] = 20
+    pdf_app.config["RECONNECT_CLINIC_PDF_TIMEOUT"] = 20
     assert "Łukasz" in text_of(html_to_pdf(sample_report()))
 
 
-def test_a_forked_child_gets_workers_of_its_own(app: Flask) -> None:
+def test_a_forked_child_gets_workers_of_its_own(pdf_app: Flask) -> None:
     # As gunicorn forks its workers from a master that may already have rendered.
     assert "parent" in text_of(html_to_pdf("<p>parent</p>"))
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through its exit status
         status = 1
         try:
-            with app.app_context():
+            with pdf_app.app_context():
                 status = 0 if "child" in text_of(html_to_pdf("<p>child</p>")) else 2
             pdf.shutdown()
         finally:
@@ -134,7 +121,7 @@ def _wait_until_dead(pid: int) -> None:
     raise AssertionError(f"process {pid} is still running")
 
 
-def test_a_worker_that_died_while_idle_is_replaced_by_the_next_render(app: Flask) -> None:
+def test_a_worker_that_died_while_idle_is_replaced_by_the_next_render(pdf_app: Flask) -> None:
     pdf.shutdown()
     pdf.warm_up(2)
     before = pool.get_pool().processes()
@@ -150,15 +137,15 @@ def test_a_worker_that_died_while_idle_is_replaced_by_the_next_render(app: Flask
         assert not Path(font_dir).exists()  # the parent removed the dead worker's fonts
 
 
-def test_a_worker_that_dies_mid_render_fails_that_render_only(app: Flask) -> None:
-    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 1
+def test_a_worker_that_dies_mid_render_fails_that_render_only(pdf_app: Flask) -> None:
+    pdf_app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 1
     pdf.shutdown()
     pdf.warm_up(1)
     [(pid, font_dir)] = pool.get_pool().processes()
     errors: list[BaseException] = []
 
     def run() -> None:
-        with app.app_context():
+        with pdf_app.app_context():
             try:
                 html_to_pdf(runaway_report())
             except BaseException as exc:
@@ -179,9 +166,9 @@ def test_a_worker_that_dies_mid_render_fails_that_render_only(app: Flask) -> Non
     assert new_pid != pid
 
 
-def test_a_timed_out_worker_is_killed_and_its_fonts_removed(app: Flask) -> None:
-    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 1
-    app.config["RECONNECT_CLINIC_PDF_TIMEOUT"] = 0.5
+def test_a_timed_out_worker_is_killed_and_its_fonts_removed(pdf_app: Flask) -> None:
+    pdf_app.config["RECONNECT_CLINIC_PDF_WORKERS"] = 1
+    pdf_app.config["RECONNECT_CLINIC_PDF_TIMEOUT"] = 0.5
     pdf.shutdown()
     pdf.warm_up(1)
     [(pid, font_dir)] = pool.get_pool().processes()
@@ -196,7 +183,7 @@ def test_a_timed_out_worker_is_killed_and_its_fonts_removed(app: Flask) -> None:
     assert _alive(replacement)
 
 
-def test_shutdown_leaves_no_process_and_no_font_folder(app: Flask) -> None:
+def test_shutdown_leaves_no_process_and_no_font_folder(pdf_app: Flask) -> None:
     pdf.shutdown()
     pdf.warm_up(2)
     workers = pool.get_pool().processes()

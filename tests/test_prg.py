@@ -6,14 +6,11 @@ submit (skipped, with the reason, where Chromium is absent)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests import factories
-from tests.helpers import PartnerBrowser, link_ref_from
+from tests.helpers import PartnerBrowser, fill_pages, link_ref_from
 
 REDIRECTS = (302, 303)
 
@@ -88,78 +85,6 @@ def test_a_check_in_answers_with_a_redirect_to_the_homework_page(make, app):
 
 # --- in a real browser ------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def prg_server(databases, tmp_path_factory) -> Iterator[tuple[str, Any]]:
-    """The standalone app on localhost (as tests/test_browser.py's ``server``)."""
-    import threading
-
-    import sqlalchemy as sa
-    from werkzeug.serving import make_server
-
-    from reconnect_clinic import migrate
-    from reconnect_clinic.demo import create_app
-    from reconnect_clinic.demo import db as demo_db
-    from tests.helpers import TEST_KEYS
-
-    url = databases.create()
-    engine = sa.create_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(
-        {
-            "SECRET_KEY": "prg-tests",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "RECONNECT_CLINIC_ENCRYPTION_KEYS": TEST_KEYS,
-            "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": "k1",
-        },
-        instance_path=str(tmp_path_factory.mktemp("prg-instance")),
-    )
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", app
-    http.shutdown()
-    with app.app_context():
-        demo_db.session.remove()
-        demo_db.engine.dispose()
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless; skipped with the reason where it is absent."""
-    api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with api.sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield instance
-        instance.close()
-
-
-def _answer_every_question(page) -> None:
-    groups = page.locator("fieldset.question")
-    for index in range(groups.count()):
-        options = groups.nth(index).locator("input[type=radio]")
-        options.nth(min(1, options.count() - 1)).check()
-    for box in page.locator("input[type=checkbox][name=agree]").all():
-        box.check()
-    if page.locator("#signature").count():
-        page.fill("#signature", "Browser Partner")
-
-
-def _fill_in_chromium(page, pages: int) -> None:
-    for _ in range(pages):
-        _answer_every_question(page)
-        with page.expect_navigation():
-            page.get_by_role("button", name="Save and continue").or_(
-                page.get_by_role("button", name="Submit my answers")
-            ).click()
-
 
 def _link(app, email: str) -> str:
     with app.app_context():
@@ -168,17 +93,17 @@ def _link(app, email: str) -> str:
         return factories.intake_link(owner, couple.partner_a)
 
 
-def _back_from_done(base, chromium, token, *, error_on_the_last_page: bool):
-    page = chromium.new_context().new_page()
+def _back_from_done(base, browser, token, *, error_on_the_last_page: bool):
+    page = browser.new_context().new_page()
     sent: list[tuple[str, str]] = []
     page.on("request", lambda r: sent.append((r.method, r.url)))
     page.goto(f"{base}/clinic/i/{token}")
-    _fill_in_chromium(page, 6)
+    fill_pages(page, 6)
     if error_on_the_last_page:  # the consent page sent unsigned: shown again, with errors
         with page.expect_navigation():
             page.get_by_role("button", name="Submit my answers").click()
         assert page.locator(".error, .field-error, [aria-invalid=true]").count() > 0
-    _fill_in_chromium(page, 1)
+    fill_pages(page, 1)
     assert "Thank you" in page.content()
     done_url = page.url
     posts_before = sum(1 for method, _ in sent if method == "POST")
@@ -186,11 +111,11 @@ def _back_from_done(base, chromium, token, *, error_on_the_last_page: bool):
     return page, response, done_url, posts_before, sent
 
 
-def test_back_after_submitting_shows_the_done_page(prg_server, chromium):
-    base, app = prg_server
+def test_back_after_submitting_shows_the_done_page(server, browser):
+    base, app = server
     token = _link(app, "prg-back@example.org")
     page, response, done_url, posts_before, sent = _back_from_done(
-        base, chromium, token, error_on_the_last_page=False
+        base, browser, token, error_on_the_last_page=False
     )
     assert sum(1 for method, _ in sent if method == "POST") == posts_before  # nothing resent
     assert response is not None
@@ -199,11 +124,11 @@ def test_back_after_submitting_shows_the_done_page(prg_server, chromium):
     assert "Thank you" in page.content()
 
 
-def test_back_after_an_error_on_the_last_page_resends_nothing(prg_server, chromium):
-    base, app = prg_server
+def test_back_after_an_error_on_the_last_page_resends_nothing(server, browser):
+    base, app = server
     token = _link(app, "prg-back-error@example.org")
     page, response, _, posts_before, sent = _back_from_done(
-        base, chromium, token, error_on_the_last_page=True
+        base, browser, token, error_on_the_last_page=True
     )
     assert sum(1 for method, _ in sent if method == "POST") == posts_before
     assert response is not None

@@ -260,7 +260,7 @@ def test_the_progress_report_is_drawn_without_the_database(app: Flask, make: Any
 def reviewing_session(owner: Therapist, couple: Couple) -> TherapySession:
     """Today's session, its signed note reviewing every assignment of the case and
     assigning the latest, with an addendum per assignment."""
-    from reconnect_clinic.homework.views import couple_assignments
+    from reconnect_clinic.homework.queries import couple_assignments
     from reconnect_clinic.notes.operations import add_addendum
     from tests import factories
 

@@ -151,8 +151,9 @@ def test_charts_show_both_partners_against_the_cut_offs(client, make, app):
     base = f"/clinic/couples/{couple.id}"
     preview = client.get(f"{base}/progress-report").text
     assert preview.count("<svg") == 3  # CSI-16, PHQ-9, GAD-7
-    assert preview.count("Robin (A)") == 3
-    assert preview.count("Sasha (B)") == 3
+    # Each chart names each partner twice: in its legend and in its text alternative.
+    assert preview.count("Robin (A)") == 6
+    assert preview.count("Sasha (B)") == 6
     assert "distress cut-off (51.5)" in preview
     assert preview.count("moderate (10)") == 2
     # In the PDFs each chart is one image (the same drawing as the preview's SVG).

@@ -1,6 +1,6 @@
 """The risk panel and the answer lists read cleanly at phone and desktop widths, in a real
 browser (Debian's Chromium through Playwright): no column of text narrower than 120 px,
-and nothing wider than the screen. Skipped where Chromium is absent (as test_browser)."""
+and nothing wider than the screen. Skipped where Chromium is absent."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from reconnect_clinic.risk.operations import AssessmentDetails, assess
 from reconnect_clinic.security.links import issue_link
 from reconnect_clinic.state import db_session, get_state
 from tests import factories
-from tests.test_browser import browser, server, shots  # noqa: F401 - shared fixtures
 
 WIDTHS = (320, 390, 1280)
 NARROWEST = 120  # px: a column of text any narrower reads one word (or letter) a line
@@ -55,7 +54,7 @@ def _submitted(owner, partner, answers) -> str:
 
 
 @pytest.fixture(scope="module")
-def scene(server):  # noqa: F811
+def scene(server):
     """A couple with risks for both partners (one acknowledged with a plan, one a draft's),
     long answers, and partner B's own link (for the partner's answers page)."""
     base, app = server
@@ -78,7 +77,7 @@ def scene(server):  # noqa: F811
     return base, ids, token
 
 
-def _signed_in(browser, base, width):  # noqa: F811
+def _signed_in(browser, base, width):
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.goto(f"{base}/clinic/login")
@@ -98,7 +97,7 @@ def _check(page, root: str, width: int) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_risk_panel_reads_at_every_width(scene, browser, shots, width):  # noqa: F811
+def test_the_risk_panel_reads_at_every_width(scene, browser, shots, width):
     base, couple_id, _ = scene
     context, page = _signed_in(browser, base, width)
     shots.append(page)
@@ -111,7 +110,7 @@ def test_the_risk_panel_reads_at_every_width(scene, browser, shots, width):  # n
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_therapists_answer_list_reads_at_every_width(scene, browser, shots, width):  # noqa: F811
+def test_the_therapists_answer_list_reads_at_every_width(scene, browser, shots, width):
     base, couple_id, _ = scene
     context, page = _signed_in(browser, base, width)
     shots.append(page)
@@ -122,7 +121,7 @@ def test_the_therapists_answer_list_reads_at_every_width(scene, browser, shots, 
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_partners_own_answers_read_at_every_width(scene, browser, shots, width):  # noqa: F811
+def test_the_partners_own_answers_read_at_every_width(scene, browser, shots, width):
     base, _, token = scene
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()

@@ -14,9 +14,9 @@ from sqlalchemy.orm import selectinload
 from ..blueprint import bp, signed_in_therapist, therapist_required
 from ..homework import library
 from ..homework.operations import ruled_out_tags
+from ..homework.queries import couple_assignments
 from ..homework.recommend import suggest
 from ..homework.summary import assignment_rows, reflections
-from ..homework.views import couple_assignments
 from ..intake.summary import CoupleIntake, summarise
 from ..mail import mail_enabled
 from ..models import (
@@ -27,8 +27,8 @@ from ..models import (
     SuggestionDecision,
     utcnow,
 )
+from ..notes.queries import couple_sessions
 from ..readonly import read_only
-from ..reports.service import couple_sessions
 from ..risk.panel import RiskPanel, risk_panel
 from ..risk.queries import caseload_open_levels, couple_risk_records, risks_by_role
 from ..risk.views import RiskForm
@@ -294,7 +294,7 @@ def couple_export(couple_id: uuid.UUID) -> Any:
     }
     # A signed report prints its note's risk section, which may speak of the other
     # partner's private disclosures: not in a partner's own record.
-    reported = service.couple_sessions(couple) if audience is None else []
+    reported = couple_sessions(couple) if audience is None else []
     for therapy_session in reported:
         if therapy_session.note is not None and therapy_session.note.is_signed:
             pdfs[f"session-{therapy_session.held_on}-{therapy_session.id}.pdf"] = (

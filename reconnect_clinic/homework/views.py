@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..downloads import CSV, ICS, PDF, download, download_name
+from ..downloads import CSV, ICS, download, download_name
 from ..models import (
     ClientLink,
     Couple,
@@ -54,6 +54,7 @@ from .operations import (
     ruled_out_tags,
     save_custom_exercise,
 )
+from .queries import assignment_or_404, couple_assignments
 from .schedule import calendar_file, calendar_summary
 from .summary import CSV_HEADER, assignment_rows, csv_rows, spreadsheet_safe
 
@@ -62,19 +63,6 @@ PURPOSE = LinkPurpose.HOMEWORK.value
 
 def _library() -> library_module.Library:
     return library_module.load()
-
-
-def couple_assignments(couple: Couple) -> list[HomeworkAssignment]:
-    return list(
-        db_session().scalars(
-            sa.select(HomeworkAssignment)
-            .where(
-                HomeworkAssignment.couple_id == couple.id, HomeworkAssignment.deleted_at.is_(None)
-            )
-            .options(selectinload(HomeworkAssignment.check_ins))
-            .order_by(HomeworkAssignment.starts_on.desc(), HomeworkAssignment.created_at.desc())
-        )
-    )
 
 
 # How an option of the exercise select names what holds it back.
@@ -199,45 +187,18 @@ def homework_dismiss(couple_id: uuid.UUID, step: str) -> Any:
     return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor="homework"))
 
 
-def _assignment_or_404(couple: Couple, assignment_id: uuid.UUID) -> HomeworkAssignment:
-    assignment = db_session().get(HomeworkAssignment, assignment_id)
-    if assignment is None or assignment.couple_id != couple.id or assignment.deleted_at:
-        abort(404)
-    return assignment
-
-
 @bp.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/close", methods=["POST"])
 @therapist_required
 def homework_close(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
-    assignment = _assignment_or_404(couple, assignment_id)
+    assignment = assignment_or_404(couple, assignment_id)
     if not PostOnlyForm().validate_on_submit():
         abort(400)
     close_assignment(assignment, therapist, today())
     db_session().commit()
     flash(f"“{assignment.title}” closed.", "success")
     return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor="homework"))
-
-
-@bp.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/handout.pdf")
-@therapist_required
-def homework_handout(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
-    from ..reports.pdf import html_to_pdf
-
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
-    assignment = _assignment_or_404(couple, assignment_id)
-    html = render_template(
-        "reconnect_clinic/reports/handout.html", couple=couple, assignment=assignment
-    )
-    pdf = html_to_pdf(html)
-    filename = download_name(
-        couple.label, assignment.starts_on, f"handout {assignment.title}", "pdf"
-    )
-    record_event("homework.print", actor=therapist, record=assignment, couple_id=couple.id)
-    db_session().commit()
-    return download(pdf, filename, PDF)
 
 
 def _csv_response(rows: list[list[str]], filename: str) -> Response:

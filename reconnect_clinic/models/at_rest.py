@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
+from .sealed import sealed_fields
+
 _ID = "the row's random key (UUID): joins and look-ups; says nothing about the case"
 _CREATED = "when the row was written: ordering and the records lifecycle"
 _UPDATED = "when the row last changed"
@@ -245,8 +247,6 @@ CLEAR_COLUMNS: Mapping[str, Mapping[str, str]] = {
 def sealed_columns() -> dict[tuple[str, str], str]:
     """Every sealed attribute's storage column, as (table, column), with the column name
     its seal is bound to (which must be the same, or a migration could not open it)."""
-    from ..security.crypto import sealed_fields
-
     found = {}
     for model, name in sealed_fields():
         storage = sa.inspect(model).columns[f"{name}_sealed"]

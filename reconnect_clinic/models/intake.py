@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..security.crypto import Sealed
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
 from .people import Partner
+from .sealed import Sealed
 
 if TYPE_CHECKING:
     from ..measures.scoring import MeasureScore

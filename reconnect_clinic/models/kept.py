@@ -7,8 +7,8 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..security.crypto import Sealed
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin
+from .sealed import Sealed
 
 
 class KeptForm(RecordMixin, ClinicModel):

@@ -10,9 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..security.crypto import Sealed, cipher
+from ..state import get_state
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, utcnow
 from .people import Partner, Therapist
+from .sealed import Sealed
 
 # What the sealed facts may hold. The database can no longer check sealed values, so
 # the models do, before sealing them.
@@ -39,7 +40,7 @@ class _DisclosureFacts(Sealed):
         if value is None:  # a disclosure always has facts: the NOT NULL column refuses it
             return
         row: RiskDisclosure = obj  # type: ignore[assignment]
-        row.fingerprint = cipher().fingerprint(
+        row.fingerprint = get_state().cipher.fingerprint(
             FINGERPRINT_CONTEXT,
             {
                 "partner_id": str(row.partner_id),

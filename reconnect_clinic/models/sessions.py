@@ -9,9 +9,9 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..security.crypto import Sealed
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, SoftDeleteMixin, utcnow
 from .people import Couple, Therapist
+from .sealed import Sealed
 
 
 class SessionFormat(StrEnum):

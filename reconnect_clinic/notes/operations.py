@@ -7,7 +7,6 @@ people editing the same draft cannot silently overwrite each other.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -149,14 +148,3 @@ def add_addendum(note: SessionNote, therapist: Therapist, body: str) -> NoteAdde
         couple_id=note.therapy_session.couple_id,
     )
     return addendum
-
-
-def session_or_none(couple: Couple, session_id: uuid.UUID) -> TherapySession | None:
-    therapy_session = db_session().get(TherapySession, session_id)
-    if (
-        therapy_session is None
-        or therapy_session.couple_id != couple.id
-        or therapy_session.deleted_at is not None
-    ):
-        return None
-    return therapy_session

@@ -1,4 +1,5 @@
-"""Therapy sessions and their notes: write, save, sign, add addenda; and the reports."""
+"""Therapy sessions and their notes: write, save, sign, add addenda (the reports are in
+``reports/views.py``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..downloads import PDF, download, download_name
-from ..homework.views import couple_assignments
+from ..homework.queries import couple_assignments
 from ..models import Couple, TherapySession
 from ..reports import service
 from ..reports.glyphs import unprintable_characters
@@ -31,10 +31,10 @@ from .operations import (
     add_addendum,
     create_session,
     save_note,
-    session_or_none,
     sign_note,
     update_session,
 )
+from .queries import configured_templates, session_or_404
 from .rules import signing_problems
 from .templates import NoteTemplate
 
@@ -60,13 +60,6 @@ def note_form_class(template: NoteTemplate) -> type[NoteForm]:
         }
         cls = _NOTE_FORMS[key] = type(f"NoteForm_{template.slug}", (NoteForm,), fields)
     return cls
-
-
-def _session_or_404(couple: Couple, session_id: uuid.UUID) -> TherapySession:
-    therapy_session = session_or_none(couple, session_id)
-    if therapy_session is None:
-        abort(404)
-    return therapy_session
 
 
 def _details(form: SessionForm) -> SessionDetails:
@@ -96,7 +89,7 @@ def session_new(couple_id: uuid.UUID) -> Any:
 
 
 def _note_form(therapy_session: TherapySession, template_slug: str | None) -> tuple[Any, Any]:
-    templates = service.templates()
+    templates = configured_templates()
     note = therapy_session.note
     slug = template_slug or (note.template if note else config("DEFAULT_NOTE_TEMPLATE"))
     template = templates.get(slug) or templates["dap"]
@@ -149,7 +142,7 @@ def _note_content(form: Any, template: NoteTemplate, previous: dict[str, Any]) -
 def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
-    therapy_session = _session_or_404(couple, session_id)
+    therapy_session = session_or_404(couple, session_id)
     note = therapy_session.note
     if note is not None and note.is_signed:
         # Drawn before the commit, which expires every row the page shows, and before the
@@ -239,7 +232,7 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         therapy_session=therapy_session,
         form=form,
         template=template,
-        templates=service.templates(),
+        templates=configured_templates(),
         conflict=conflict,
         session_form=_session_form(therapy_session),
         unprintable=_unprintable_in_note(couple, form, template),
@@ -358,7 +351,7 @@ def _render_signed(couple: Couple, therapy_session: TherapySession, form: Addend
 def session_details(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
-    therapy_session = _session_or_404(couple, session_id)
+    therapy_session = session_or_404(couple, session_id)
     form = SessionForm()
     if form.validate_on_submit():
         try:
@@ -385,7 +378,7 @@ def session_details(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
 def note_addendum(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     therapist = signed_in_therapist()
     couple = couple_or_404(couple_id, therapist)
-    therapy_session = _session_or_404(couple, session_id)
+    therapy_session = session_or_404(couple, session_id)
     note = therapy_session.note
     if note is None or not note.is_signed:
         abort(404)
@@ -399,123 +392,3 @@ def note_addendum(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     _store_report_after_signing(couple, therapy_session)
     flash("Addendum signed and added.", "success")
     return redirect(url_for(".session_detail", couple_id=couple.id, session_id=therapy_session.id))
-
-
-# --- reports -----------------------------------------------------------------------------
-
-
-@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report")
-@therapist_required
-def session_report_preview(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
-    therapy_session = _session_or_404(couple, session_id)
-    report = service.load_session_report(couple, therapy_session)
-    page = service.session_report_html(  # as above: before audit and commit
-        couple,
-        report,
-        pdf_url=url_for(".session_report_pdf", couple_id=couple.id, session_id=therapy_session.id),
-    )
-    record_event("report.view", actor=therapist, record=therapy_session, couple_id=couple.id)
-    db_session().commit()
-    return page
-
-
-@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report.pdf")
-@therapist_required
-def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
-    """A signed note's report is served as stored; a draft's is rendered fresh."""
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
-    therapy_session = _session_or_404(couple, session_id)
-    pdf = service.session_report_pdf(couple, therapy_session)
-    filename = download_name(couple.label, therapy_session.held_on, "session report", "pdf")
-    record_event(
-        "report.print",
-        actor=therapist,
-        record=therapy_session,
-        couple_id=couple.id,
-        detail={"kind": "session"},
-    )
-    db_session().commit()
-    return download(pdf, filename, PDF)
-
-
-@bp.errorhandler(service.ReportIntegrityError)
-def _stored_report_refused(error: service.ReportIntegrityError) -> Any:
-    """A stored report that fails its integrity check is never served, from any page
-    (the report, the case's records export): the therapist is told the stored record
-    failed its check, and it is audited and logged. Whatever the request was doing is
-    rolled back; the audit line is committed on its own."""
-    db_session().rollback()
-    service.record_integrity_failure(
-        error, actor=signed_in_therapist(), detail={"endpoint": request.endpoint}
-    )
-    db_session().commit()
-    return render_template("reconnect_clinic/record_integrity.html", couple_id=error.couple_id), 500
-
-
-@bp.route("/couples/<uuid:couple_id>/progress-report", defaults={"pdf": False})
-@bp.route("/couples/<uuid:couple_id>/progress-report.pdf", defaults={"pdf": True})
-@therapist_required
-def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
-    report = service.load_progress_report(couple, _today())
-    # The preview is drawn before the audit line, as the session report's is; the PDF is
-    # drawn after the commit, from the report's plain data alone.
-    page = (
-        None
-        if pdf
-        else service.progress_report_html(
-            couple, report, pdf_url=url_for(".progress_report", couple_id=couple.id, pdf=True)
-        )
-    )
-    record_event(
-        "report.print" if pdf else "report.view",
-        actor=therapist,
-        record=couple,
-        couple_id=couple.id,
-        detail={"kind": "progress"},
-    )
-    db_session().commit()
-    if page is not None:
-        return page
-    filename = download_name(report.couple.label, report.as_of, "progress report", "pdf")
-    return download(service.progress_report_pdf(couple, report), filename, PDF)
-
-
-@bp.route("/couples/<uuid:couple_id>/intake-summary", defaults={"pdf": False})
-@bp.route("/couples/<uuid:couple_id>/intake-summary.pdf", defaults={"pdf": True})
-@therapist_required
-def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
-    intake = service.load_progress_report(couple, _today()).intake
-    # ?private=no prints the summary without the partners' private sections.
-    include_private = request.args.get("private", "yes") != "no"
-    # The preview's "Download PDF" prints what it shows (None: left out of the address).
-    private = None if include_private else "no"
-    pdf_url = url_for(".intake_summary", couple_id=couple.id, pdf=True, private=private)
-    html = service.intake_summary_html(
-        couple,
-        intake,
-        printable=pdf,
-        include_private=include_private,
-        pdf_url=None if pdf else pdf_url,
-    )
-    filename = download_name(  # named before the commit expires the couple's row
-        couple.label,
-        _today(),
-        "intake summary" if include_private else "intake summary without private answers",
-        "pdf",
-    )
-    record_event(
-        "report.print" if pdf else "report.view",
-        actor=therapist,
-        record=couple,
-        couple_id=couple.id,
-        detail={"kind": "intake", "private": include_private},
-    )
-    db_session().commit()
-    return download(service.html_to_pdf(html), filename, PDF) if pdf else html

@@ -16,7 +16,7 @@ from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from ..homework.views import couple_assignments
+from ..homework.queries import couple_assignments
 from ..intake.scoring import ProfileRow, couple_profile
 from ..intake.summary import CoupleIntake, summarise
 from ..models import (
@@ -31,9 +31,9 @@ from ..models import (
     TherapySession,
     utcnow,
 )
-from ..notes.templates import NoteTemplate, note_templates
+from ..notes.queries import configured_templates, couple_sessions
 from ..security.audit import Checkpoint, record_event, report_checkpoint, report_mac
-from ..state import config, db_session, get_state
+from ..state import db_session, get_state
 from .assembly import (
     INSTRUMENTS,
     CoupleHeading,
@@ -58,10 +58,6 @@ DOCUMENT_LAYOUT = "reconnect_clinic/reports/_document.html"
 PREVIEW_LAYOUT = "reconnect_clinic/reports/_preview.html"
 
 
-def templates() -> dict[str, NoteTemplate]:
-    return note_templates(config("NOTE_TEMPLATES"))
-
-
 def measure_results(couple: Couple) -> list[MeasureResult]:
     return list(
         db_session().scalars(
@@ -78,7 +74,7 @@ def measure_results(couple: Couple) -> list[MeasureResult]:
 def load_session_report(couple: Couple, therapy_session: TherapySession) -> SessionReport:
     return assemble_session_report(
         get_state().taxonomy,
-        templates(),
+        configured_templates(),
         therapy_session,
         couple.partners,
         couple_assignments(couple),
@@ -88,7 +84,7 @@ def load_session_report(couple: Couple, therapy_session: TherapySession) -> Sess
 
 def svg_chart(spec: ChartSpec) -> Markup:
     """Draws a chart into an HTML page (the report previews): inline SVG."""
-    return Markup(line_chart_svg(spec))  # noqa: S704 - Matplotlib's own SVG, labels escaped
+    return Markup(line_chart_svg(spec))  # noqa: S704 - charts.py's own SVG, labels escaped
 
 
 @dataclass
@@ -299,17 +295,6 @@ def session_report_pdf(couple: Couple, therapy_session: TherapySession) -> bytes
         return checked_pdf(stored, couple.id)
     report = load_session_report(couple, therapy_session)
     return session_report_printable(couple, report).pdf()
-
-
-def couple_sessions(couple: Couple) -> list[TherapySession]:
-    return list(
-        db_session().scalars(
-            sa.select(TherapySession)
-            .where(TherapySession.couple_id == couple.id, TherapySession.deleted_at.is_(None))
-            .options(selectinload(TherapySession.note).selectinload(SessionNote.addenda))
-            .order_by(TherapySession.held_on.desc(), TherapySession.created_at.desc())
-        )
-    )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context, render_template, url_for
 
-from ..mail import mail_enabled, send_mail
+from ..mail import mail_enabled, public_url, send_mail
 from ..models import Couple, Partner, RiskDisclosure, Therapist, utcnow
 from ..security.audit import record_event
 from ..state import config, db_session
@@ -126,8 +126,6 @@ def send_due(ids: Iterable[uuid.UUID] | None = None) -> tuple[int, int]:
 
 def couple_url(couple_id: uuid.UUID) -> str:
     """The case's page as an absolute address (RECONNECT_CLINIC_PUBLIC_URL when set)."""
-    from ..security.link_views import public_url
-
     path = url_for("reconnect_clinic.couple_detail", couple_id=couple_id)
     if has_request_context():
         return public_url(path)

@@ -14,6 +14,9 @@ ciphertext copied into another row or column does not decrypt. A stored text val
 ``v1.<key id>.<base64 of nonce + ciphertext>``; a stored binary value (a report's PDF,
 kept in a binary column) is the same without the base64: ``b"v1.<key id>." + nonce +
 ciphertext``.
+
+This module is the cipher only; the model attribute that uses it, ``Sealed``, lives
+beside the models in ``models/sealed.py``.
 """
 
 from __future__ import annotations
@@ -26,9 +29,8 @@ import hmac
 import json
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -168,87 +170,3 @@ def cipher() -> FieldCipher:
 
 def new_key() -> str:
     return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode("ascii")
-
-
-class Sealed:
-    """A model attribute kept encrypted in the column mapped as ``<name>_sealed``.
-
-    ``note.content = {...}`` seals the value for this row; reading opens it. Text is the
-    default; ``as_json=True`` stores any JSON value (a dict, a list, a number) as JSON
-    text inside the seal; ``as_bytes=True`` seals bytes into a binary column. A column
-    holding nothing reads as ``empty()`` (``None`` unless given, e.g. ``empty=dict``).
-    The row's id must be known first; every clinical model gets its id when it is
-    constructed.
-    """
-
-    def __init__(
-        self,
-        column: str,
-        *,
-        as_json: bool = False,
-        as_bytes: bool = False,
-        empty: Callable[[], object] | None = None,
-    ) -> None:
-        if as_json and as_bytes:
-            raise ValueError("a sealed value is JSON or bytes, not both")
-        self.column = column
-        self.as_json = as_json
-        self.as_bytes = as_bytes
-        self.empty = empty
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-        self.storage = f"{name}_sealed"
-
-    def _place(self, obj: object) -> dict[str, Any]:
-        """Where the value lives, which its seal is bound to."""
-        return {
-            "table": obj.__tablename__,  # type: ignore[attr-defined]
-            "column": self.column,
-            "row_id": obj.id,  # type: ignore[attr-defined]
-        }
-
-    def __get__(self, obj: object, owner: type | None = None) -> object:
-        if obj is None:
-            return self
-        stored = getattr(obj, self.storage)
-        if stored is None:
-            return self.empty() if self.empty is not None else None
-        place = self._place(obj)
-        if self.as_bytes:
-            return cipher().open_bytes(stored, **place)
-        text = cipher().open(stored, **place)
-        return json.loads(text) if self.as_json else text
-
-    def __set__(self, obj: object, value: object) -> None:
-        if value is None:
-            setattr(obj, self.storage, None)
-            return
-        if getattr(obj, "id", None) is None:
-            raise EncryptionError(f"{type(obj).__name__}.{self.name} set before the row's id")
-        place = self._place(obj)
-        if self.as_bytes:
-            if not isinstance(value, bytes | bytearray | memoryview):
-                raise TypeError(f"{type(obj).__name__}.{self.name} takes bytes")
-            setattr(obj, self.storage, cipher().seal_bytes(bytes(value), **place))
-            return
-        text = json.dumps(value, sort_keys=True) if self.as_json else str(value)
-        setattr(obj, self.storage, cipher().seal(text, **place))
-
-
-def sealed_fields() -> list[tuple[type, str]]:
-    """Every sealed attribute of every model, as (model, attribute), found on the mappers
-    so a new one is never missed (key rotation and the at-rest test walk this)."""
-    from ..models import ClinicModel
-
-    found = []
-    for mapper in ClinicModel.registry.mappers:
-        model = mapper.class_
-        names = {
-            name
-            for klass in model.__mro__
-            for name, value in vars(klass).items()
-            if isinstance(value, Sealed)
-        }
-        found.extend((model, name) for name in names)
-    return sorted(found, key=lambda field: (field[0].__tablename__, field[1]))  # type: ignore[attr-defined]

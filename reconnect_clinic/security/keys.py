@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..models.sealed import sealed_fields
 from ..state import db_session
-from .crypto import cipher, sealed_fields
+from .crypto import cipher
 
 # Stored report PDFs are large: fewer of them are held in memory at once.
 BYTES_BATCH = 20

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..mail import mail_enabled, send_mail
+from ..mail import mail_enabled, public_url, send_mail
 from ..models import ClientLink, Couple, LinkPurpose, Partner, utcnow
 from ..state import config, db_session, get_state
 from .access import couple_or_404
@@ -136,15 +136,6 @@ def _pending_link(couple: Couple) -> ClientLink | None:
         take_to_show(_LINK_SHOWN)  # never to be shown: drop it
         return None
     return link
-
-
-def public_url(path: str) -> str:
-    """An absolute address for ``path``: from RECONNECT_CLINIC_PUBLIC_URL when set, so
-    an emailed link never carries an internal host name; else from the request."""
-    base = config("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + path
-    return request.host_url.rstrip("/") + path
 
 
 def _email_link(partner: Partner, url: str, link: ClientLink) -> str:
