@@ -355,16 +355,19 @@ _CSI16_ITEMS: tuple[tuple[str, tuple[ResponseOption, ...], bool], ...] = (
     ("ENJOYABLE — MISERABLE", _semantic_differential("ENJOYABLE", "MISERABLE"), True),
 )
 
+#: Where both CSI forms come from (the CSI-16 and the CSI-4 are short forms of the CSI-32).
+FUNK_ROGGE_2007 = (
+    "Funk JL, Rogge RD. Testing the ruler with item response theory: increasing precision "
+    "of measurement for relationship satisfaction with the Couples Satisfaction Index. "
+    "J Fam Psychol. 2007;21(4):572-583. doi:10.1037/0893-3200.21.4.572. The CSI scales "
+    "are free for clinical and research use."
+)
+
 CSI16 = Instrument(
     slug="csi16",
     name="CSI-16",
     title="Couples Satisfaction Index (CSI-16)",
-    citation=(
-        "Funk JL, Rogge RD. Testing the ruler with item response theory: increasing precision "
-        "of measurement for relationship satisfaction with the Couples Satisfaction Index. "
-        "J Fam Psychol. 2007;21(4):572-583. doi:10.1037/0893-3200.21.4.572. The CSI scales "
-        "are free for clinical and research use."
-    ),
+    citation=FUNK_ROGGE_2007,
     # The only instruction printed on the authors' form; items 1-10 carry their own stems,
     # so on paper it introduces the semantic-differential items 11-16.
     instructions=(
@@ -400,12 +403,7 @@ CSI4 = Instrument(
     slug="csi4",
     name="CSI-4",
     title="Couples Satisfaction Index (CSI-4)",
-    citation=(
-        "Funk JL, Rogge RD. Testing the ruler with item response theory: increasing precision "
-        "of measurement for relationship satisfaction with the Couples Satisfaction Index. "
-        "J Fam Psychol. 2007;21(4):572-583. doi:10.1037/0893-3200.21.4.572. The CSI scales "
-        "are free for clinical and research use."
-    ),
+    citation=FUNK_ROGGE_2007,
     # Each CSI-4 item carries its own stem; this is the first sentence of the CSI-16 form's
     # instruction, the part that applies to these items too.
     instructions=(

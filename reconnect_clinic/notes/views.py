@@ -13,7 +13,7 @@ from wtforms.validators import Length, Optional
 
 from ..blueprint import bp, signed_in_therapist, therapist_required
 from ..homework.queries import couple_assignments
-from ..models import Couple, TherapySession
+from ..models import Couple, SessionNote, Therapist, TherapySession
 from ..reports import service
 from ..reports.glyphs import unprintable_characters
 from ..risk.panel import RiskCard, risk_panel
@@ -183,16 +183,8 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         return _autosave(form, template, therapy_session, therapist)
     elif form.validate_on_submit() and not _signing_refused(form, risks):
         action = request.form.get("action", "save")
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        content = _note_content(form, template, note.content if note else {})
         try:
-            saved = save_note(
-                therapy_session,
-                therapist,
-                template=template.slug,
-                content=content,
-                based_on_version=version,
-            )
+            saved = _save_posted_note(form, template, therapy_session, therapist)
             if action == "sign":
                 sign_note(saved, therapist, based_on_version=saved.version)
         except NoteConflict as error:
@@ -240,6 +232,23 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     )
 
 
+def _save_posted_note(
+    form: Any, template: NoteTemplate, therapy_session: TherapySession, therapist: Therapist
+) -> SessionNote:
+    """Save the posted note as a draft, checked against the version the form was opened
+    at ("Save draft", "Save and sign" and the autosave alike); raises NoteConflict or
+    NoteLocked as save_note does."""
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    note = therapy_session.note
+    return save_note(
+        therapy_session,
+        therapist,
+        template=template.slug,
+        content=_note_content(form, template, note.content if note else {}),
+        based_on_version=version,
+    )
+
+
 def _autosave(
     form: Any, template: NoteTemplate, therapy_session: TherapySession, therapist: Any
 ) -> Any:
@@ -249,17 +258,8 @@ def _autosave(
     therapist's "Save draft" shows both versions, as without JavaScript."""
     if not form.validate_on_submit():
         return jsonify(saved=False, message=_AUTOSAVE_INVALID), 400
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
-    note = therapy_session.note
-    content = _note_content(form, template, note.content if note else {})
     try:
-        saved = save_note(
-            therapy_session,
-            therapist,
-            template=template.slug,
-            content=content,
-            based_on_version=version,
-        )
+        saved = _save_posted_note(form, template, therapy_session, therapist)
     except (NoteConflict, NoteLocked):
         db_session().rollback()
         return jsonify(saved=False, conflict=True, message=_AUTOSAVE_CONFLICT), 409
