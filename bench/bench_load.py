@@ -160,8 +160,8 @@ def seed_clinic(app: Flask, count: int) -> Seeded:
     from reconnect_clinic.cases.operations import CaseDetails, PartnerDetails, open_case
     from reconnect_clinic.homework import library
     from reconnect_clinic.homework.operations import AssignmentDetails, assign
-    from reconnect_clinic.security.links import issue_link
-    from reconnect_clinic.security.therapists import create_therapist
+    from reconnect_clinic.security.accounts.therapists import create_therapist
+    from reconnect_clinic.security.links.tokens import issue_link
     from reconnect_clinic.state import db_session, get_state
 
     with app.app_context():
@@ -691,7 +691,7 @@ def measure(
 def check_database(app: Flask, measured: list[Measured]) -> list[tuple[bool, str]]:
     """What the load left in the database: the audit chain whole, every check-in kept."""
     from reconnect_clinic.models import HomeworkCheckIn
-    from reconnect_clinic.security.audit import verify_chain
+    from reconnect_clinic.security.audit.log import verify_chain
     from reconnect_clinic.state import db_session
 
     with app.app_context():

@@ -292,7 +292,7 @@ class _Practice:
         self.step_slugs = [s.slug for s in self.taxonomy.steps]
 
     def therapist(self, index: int) -> Any:
-        from reconnect_clinic.security.therapists import create_therapist
+        from reconnect_clinic.security.accounts.therapists import create_therapist
 
         rng = _rng(self.seed, "therapist", index)
         title = rng.choice(("Dr.", "", ""))
@@ -357,7 +357,7 @@ class _Practice:
     ) -> None:
         from reconnect_clinic.cases.operations import CaseDetails, PartnerDetails, update_case
         from reconnect_clinic.homework.operations import close_assignment
-        from reconnect_clinic.security.audit import record_event
+        from reconnect_clinic.security.audit.log import record_event
 
         distress = {"a": rng.uniform(0.25, 0.75), "b": rng.uniform(0.25, 0.75)}
         # The share of planned check-ins each partner makes.
@@ -413,7 +413,7 @@ class _Practice:
     ) -> None:
         from reconnect_clinic.intake.content import page_slugs
         from reconnect_clinic.intake.operations import response_for_link, save_page, submit_intake
-        from reconnect_clinic.security.links import issue_link
+        from reconnect_clinic.security.links.tokens import issue_link
 
         sent = _at(day - timedelta(days=1), 17)
         issued = issue_link(
@@ -448,7 +448,7 @@ class _Practice:
         )
 
     def _homework_link(self, therapist: Any, partner: Any, day: date) -> Any:
-        from reconnect_clinic.security.links import issue_link
+        from reconnect_clinic.security.links.tokens import issue_link
 
         return issue_link(
             partner,
@@ -562,7 +562,7 @@ class _Practice:
             save_note,
             sign_note,
         )
-        from reconnect_clinic.security.audit import record_event
+        from reconnect_clinic.security.audit.log import record_event
 
         attendance = "both" if rng.random() < 0.9 else rng.choice(("a", "b"))
         therapy_session = create_session(
@@ -633,7 +633,7 @@ class AuditBatch:
 
     def add(self, action: str, *, actor: Any, record: Any, couple_id: uuid.UUID) -> None:
         from reconnect_clinic.models import AuditEvent, utcnow
-        from reconnect_clinic.security.audit import actor_fields
+        from reconnect_clinic.security.audit.log import actor_fields
 
         actor_kind, actor_id = actor_fields(actor)
         self.events.append(
@@ -652,7 +652,7 @@ class AuditBatch:
 
     def write(self) -> None:
         from reconnect_clinic.models import AuditEvent
-        from reconnect_clinic.security.audit import GENESIS, audit_keys, chain_line
+        from reconnect_clinic.security.audit.log import GENESIS, audit_keys, chain_line
         from reconnect_clinic.state import db_session
 
         session = db_session()
@@ -834,7 +834,7 @@ def main() -> int:
         print_summary(summary)
         with app.app_context():
             from reconnect_clinic.demo import db
-            from reconnect_clinic.security.audit import verify_chain
+            from reconnect_clinic.security.audit.log import verify_chain
 
             if args.verify:
                 checked, breaks = verify_chain()

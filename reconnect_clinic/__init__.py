@@ -5,7 +5,7 @@ and signed session reports printed as PDFs.
 """
 
 from .extension import ReconnectClinic
-from .security.therapists import (
+from .security.accounts.therapists import (
     current_therapist,
     find_therapist_for_host_user,
     provision_therapist_for_host_user,

@@ -38,7 +38,7 @@ def therapist_required(view: F) -> F:
     Standalone, anyone else is sent to the login page; inside a host, to the host's
     login endpoint when one is configured, otherwise answered 401.
     """
-    from .security.therapists import current_therapist
+    from .security.accounts.therapists import current_therapist
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -51,7 +51,7 @@ def therapist_required(view: F) -> F:
 
 def signed_in_therapist() -> Therapist:
     """The therapist of a view guarded by :func:`therapist_required`."""
-    from .security.therapists import current_therapist
+    from .security.accounts.therapists import current_therapist
 
     therapist = current_therapist()
     if therapist is None:  # only if a view forgot its guard: fail closed
@@ -70,7 +70,7 @@ def login_redirect() -> Response:
 
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
-    from .security.therapists import current_therapist
+    from .security.accounts.therapists import current_therapist
 
     return {
         "clinic_base_template": config("BASE_TEMPLATE"),

@@ -99,7 +99,7 @@ def db_downgrade(revision: str) -> None:
 @click.option("--admin", is_flag=True, help="Practice admin.")
 def create_therapist_command(email: str, display_name: str, password: str, admin: bool) -> None:
     """Create a therapist account for the standalone login."""
-    from .security.therapists import AccountError, create_therapist
+    from .security.accounts.therapists import AccountError, create_therapist
 
     session = get_state().db.session
     try:
@@ -118,9 +118,9 @@ def create_therapist_command(email: str, display_name: str, password: str, admin
 def reset_two_factor_command(email: str) -> None:
     """Turn off a therapist's two-factor sign-in, for one who has lost both the phone and
     the recovery codes; they sign in with their password and turn it on again."""
-    from .security.audit import record_event
-    from .security.second_factor import turn_off_second_factor
-    from .security.therapists import end_sessions, find_by_email
+    from .security.accounts.second_factor import turn_off_second_factor
+    from .security.accounts.therapists import end_sessions, find_by_email
+    from .security.audit.log import record_event
 
     session = get_state().db.session
     therapist = find_by_email(email)
@@ -153,8 +153,8 @@ def reset_two_factor_command(email: str) -> None:
 def set_password_command(email: str, password: str) -> None:
     """Give a therapist a new password (one who has forgotten theirs, or whose password
     may be known to someone else); every session they have ends."""
-    from .security.audit import record_event
-    from .security.therapists import AccountError, find_by_email, set_password
+    from .security.accounts.therapists import AccountError, find_by_email, set_password
+    from .security.audit.log import record_event
 
     session = get_state().db.session
     therapist = find_by_email(email)
@@ -252,7 +252,7 @@ def render_report_command(session_id: str, out: str) -> None:
     """Write the session report of SESSION_ID as a PDF (the stored one once signed)."""
     couple, therapy_session = _couple_for_session(session_id)
     pdf = _checked_session_pdf(couple, therapy_session, via="render-report")
-    from .security.audit import record_event
+    from .security.audit.log import record_event
 
     record_event(
         "report.print",
@@ -276,7 +276,7 @@ def progress_report_command(couple_id: str, out: str) -> None:
 
     from .models import Couple
     from .reports import service
-    from .security.audit import record_event
+    from .security.audit.log import record_event
 
     session = get_state().db.session
     try:
@@ -391,7 +391,7 @@ def audit_verify_command(checkpoint: bool, against: tuple[str, ...], against_fil
     """Check the audit log's keyed chain from its first line to its last, and hold it
     against the checkpoints of stored reports and any given here."""
     from .models import utcnow
-    from .security.audit import (
+    from .security.audit.log import (
         CHECKPOINT_PREFIX,
         checkpoint_line,
         operator_checkpoint,
@@ -430,7 +430,7 @@ def audit_keys_command() -> None:
     keys over to settings of their own, before an encryption key is retired)."""
     import json
 
-    from .security.audit import audit_keys
+    from .security.audit.log import audit_keys
 
     keys = audit_keys()
     if keys.derived:
@@ -442,7 +442,7 @@ def audit_keys_command() -> None:
 @clinic_cli.command("new-key", needs_keys=False)
 def new_key_command() -> None:
     """Print a fresh encryption key for RECONNECT_CLINIC_ENCRYPTION_KEYS."""
-    from .security.crypto import new_key
+    from .security.encryption.cipher import new_key
 
     click.echo(new_key())
 
@@ -454,14 +454,14 @@ def rotate_keys_command() -> None:
     Old keys must still be listed while this runs; afterwards they can be removed. Safe
     to run again: values already under the current key are left alone.
     """
-    from .security.keys import rotate_keys
+    from .security.encryption.rotation import rotate_keys
 
     counts = rotate_keys()
     get_state().db.session.commit()
     total = sum(counts.values())
     detail = ", ".join(f"{name}: {n}" for name, n in counts.items() if n)
     click.echo(f"Re-sealed {total} values with the current key{f' ({detail})' if detail else ''}.")
-    from .security.audit import audit_keys
+    from .security.audit.log import audit_keys
 
     if audit_keys().derived:
         # The audit log is never re-MACed: its old lines need their old keys for good.

@@ -14,7 +14,7 @@ DEFAULTS: dict[str, Any] = {
     # default: the app refuses to start without them. `flask clinic new-key` makes one.
     "RECONNECT_CLINIC_ENCRYPTION_KEYS": None,
     "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": None,
-    # Keys that MAC the audit log's chain (HMAC-SHA256, see security/audit.py), in the
+    # Keys that MAC the audit log's chain (HMAC-SHA256, see security/audit/log.py), in the
     # same shape: {"<key id>": "<base64 key of 32 bytes or more>"} and the id new lines
     # use. Each line records its key's id, so old keys stay listed for good (the log is
     # append-only: a rotation never rewrites lines). Unset, one key per encryption key
@@ -68,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
     # Standalone sign-in tries allowed per account and per address before sign-in is
     # refused for a while. Each try is counted before its password is checked; a
     # complete sign-in clears its account's count, never its address's (see
-    # security/views.py), so one address makes at most this many tries, right or wrong.
+    # security/accounts/views.py), so one address makes at most this many tries, right or wrong.
     "RECONNECT_CLINIC_LOGIN_FAILURE_LIMIT": "10 per 15 minutes",
     # Where failure counts are kept: "memory://" per process, or e.g. "redis://host:6379"
     # (pip install "reconnect-clinic[redis]") for counts shared by every worker. A store

@@ -26,8 +26,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from .security.audit import AuditKeys
-from .security.crypto import EncryptionError, FieldCipher
+from .security.audit.log import AuditKeys
+from .security.encryption.cipher import EncryptionError, FieldCipher
 
 
 class MissingKeys:

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from .errors import add_security_headers
 from .extension import ReconnectClinic
-from .security.crypto import new_key
+from .security.encryption.cipher import new_key
 from .sqlite import configure_sqlite
 
 db = SQLAlchemy()

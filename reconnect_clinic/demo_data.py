@@ -30,8 +30,8 @@ from .measures.operations import store_measure_result
 from .measures.scoring import score
 from .models import Couple, HomeworkAssignment, MeasureResult, Partner, Therapist
 from .notes.operations import SessionDetails, add_addendum, create_session, save_note, sign_note
-from .security.links import issue_link
-from .security.therapists import create_therapist, find_by_email
+from .security.accounts.therapists import create_therapist, find_by_email
+from .security.links.tokens import issue_link
 from .state import db_session, get_state
 
 DEMO_EMAIL = "demo.therapist@example.org"

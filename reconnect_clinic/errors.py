@@ -12,7 +12,7 @@ from .blueprint import bp
 from .state import config
 
 # Partner pages that are sent back: they carry a signed link reference that does the
-# CSRF token's work (see security/link_session.py), so an app-wide CSRF check must not
+# CSRF token's work (see security/links/session.py), so an app-wide CSRF check must not
 # turn them away, or a partner who paused too long would lose what they typed.
 PARTNER_POST_ENDPOINTS = frozenset(
     {"reconnect_clinic.intake_page", "reconnect_clinic.homework_check_in"}
@@ -110,7 +110,7 @@ def referrer_policy(endpoint: str | None) -> str:
 
     Partner pages stay ``no-referrer``: their addresses name a partner's link (the first
     one carries its token), and their posts are let in by the signed link reference
-    they carry (security/link_session.py), which needs no Referer. So does anything
+    they carry (security/links/session.py), which needs no Referer. So does anything
     else (a 404 or 405 no route matched, the demo's ``/``): no form is sent from there.
     """
     if endpoint is None or endpoint in PARTNER_ENDPOINTS or endpoint in _STATIC_ENDPOINTS:

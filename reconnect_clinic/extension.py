@@ -12,9 +12,9 @@ from . import base_template, taxonomy
 from .config import apply_defaults
 from .deferred_keys import MissingKeys, refuse_requests, startup_keys
 from .risk import resources as crisis_resources
-from .security import logfilter
-from .security.audit import AuditKeys
-from .security.crypto import FieldCipher
+from .security.audit.log import AuditKeys
+from .security.encryption.cipher import FieldCipher
+from .security.links import logfilter
 from .security.ratelimit import FailureLimiter
 from .state import EXTENSION_KEY, ClinicState, TherapistLoader
 
@@ -137,7 +137,7 @@ class ReconnectClinic:
         if not base_checked:
             base_template.check_at_first_request(app)
         _exempt_partner_posts(app)
-        # Link tokens never reach a log line (see security/logfilter.py).
+        # Link tokens never reach a log line (see security/links/logfilter.py).
         logfilter.install(logging.getLogger("werkzeug"), app.logger)
 
 
@@ -169,6 +169,6 @@ def _install_standalone_login(app: Flask) -> None:
 def _load_therapist(session_user_id: str) -> object | None:
     # Checked on every request: the session's generation must still be the therapist's,
     # so a copy of a cookie from before a sign-out (or a new password) signs no one in.
-    from .security.therapists import load_session_therapist
+    from .security.accounts.therapists import load_session_therapist
 
     return load_session_therapist(session_user_id)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
-from .security.crypto import FieldCipher
+from .security.encryption.cipher import FieldCipher
 from .security.ratelimit import FailureLimiter
 from .taxonomy import Taxonomy
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .models import Therapist
     from .risk.resources import CrisisSupport
-    from .security.audit import AuditKeys
+    from .security.audit.log import AuditKeys
 
 EXTENSION_KEY = "reconnect_clinic"
 
@@ -36,7 +36,7 @@ class ClinicState:
     bad_link_limiter: FailureLimiter
     login_limiter: FailureLimiter
     cipher: FieldCipher
-    # The keys the audit log's chain is MACed with (security/audit.py).
+    # The keys the audit log's chain is MACed with (security/audit/log.py).
     audit_keys: AuditKeys
     # The crisis services partners are shown after a disclosure (risk/resources.py).
     crisis_support: CrisisSupport

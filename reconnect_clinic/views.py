@@ -9,8 +9,8 @@ from .notes import views as notes_views  # noqa: F401
 from .readonly import read_without_transaction
 from .reports import views as reports_views  # noqa: F401
 from .risk import views as risk_views  # noqa: F401
-from .security import link_views  # noqa: F401
-from .security import views as security_views  # noqa: F401
+from .security.accounts import views as security_views  # noqa: F401
+from .security.links import views as link_views  # noqa: F401
 
 # First of the blueprint's hooks: a hook before it that reads (the sign-in checks load
 # the therapist) would open the transaction the read-only view means to go without.

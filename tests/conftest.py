@@ -26,7 +26,7 @@ from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.models import metadata
 from reconnect_clinic.reports import pdf
-from reconnect_clinic.security.audit_sql import create_statements, drop_statements
+from reconnect_clinic.security.audit.sql_rules import create_statements, drop_statements
 from reconnect_clinic.state import get_state
 from tests import factories
 from tests.helpers import (

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from reconnect_clinic.cases.operations import CaseDetails, PartnerDetails, open_case
 from reconnect_clinic.models import Couple, Partner, Therapist, TherapySession
-from reconnect_clinic.security.therapists import create_therapist
+from reconnect_clinic.security.accounts.therapists import create_therapist
 from reconnect_clinic.state import db_session
 
 PASSWORD = "correct horse battery"
@@ -73,7 +73,7 @@ def therapy_session(
 
 def intake_link(owner: Therapist, partner: Partner, *, days: int = 14) -> str:
     """Make an intake link for ``partner`` and return its token (the raw, once-only part)."""
-    from reconnect_clinic.security.links import issue_link
+    from reconnect_clinic.security.links.tokens import issue_link
 
     issued = issue_link(partner, "intake", created_by=owner, lifetime=timedelta(days=days))
     db_session().commit()
@@ -114,7 +114,7 @@ def intake_answers(
 
 
 def homework_link(owner: Therapist, partner: Partner) -> str:
-    from reconnect_clinic.security.links import issue_link
+    from reconnect_clinic.security.links.tokens import issue_link
 
     issued = issue_link(partner, "homework", created_by=owner, lifetime=timedelta(days=90))
     db_session().commit()

@@ -31,7 +31,7 @@ from tests.helpers import TEST_KEYS, csrf_from, link_ref_from
 from tests.referrer_policy import form_post_headers
 
 ROOT = Path(__file__).resolve().parent.parent
-REDACTING_LOGGER = "reconnect_clinic.security.gunicorn_logging.RedactingLogger"
+REDACTING_LOGGER = "reconnect_clinic.security.links.gunicorn_logging.RedactingLogger"
 SECRET_KEY = "live-server-tests"
 TIMEOUT = 60  # seconds for one request; a healthy one takes milliseconds
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.models import AuditEvent, StoredReport, utcnow
 from reconnect_clinic.reports import service
-from reconnect_clinic.security.audit import (
+from reconnect_clinic.security.audit.log import (
     GENESIS,
     HKDF_INFO,
     AuditKeyError,
@@ -31,8 +31,8 @@ from reconnect_clinic.security.audit import (
     verify_chain,
     verify_log,
 )
-from reconnect_clinic.security.audit_sql import create_statements, drop_statements
-from reconnect_clinic.security.crypto import new_key
+from reconnect_clinic.security.audit.sql_rules import create_statements, drop_statements
+from reconnect_clinic.security.encryption.cipher import new_key
 from reconnect_clinic.state import db_session, get_state
 from tests.helpers import TEST_KEYS, login, pdf_text
 

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from reconnect_clinic.models import AuditEvent, Therapist
-from reconnect_clinic.security.passwords import hash_password, verify_password
-from reconnect_clinic.security.views import safe_next, session_expired
+from reconnect_clinic.security.accounts.passwords import hash_password, verify_password
+from reconnect_clinic.security.accounts.views import safe_next, session_expired
 from reconnect_clinic.state import db_session
 from tests.helpers import csrf_from, login, post_form
 
@@ -207,14 +207,14 @@ def test_failed_logins_are_limited_per_account(client, make, app):
     ],
 )
 def test_weak_passwords_are_refused_with_a_reason(password, problem):
-    from reconnect_clinic.security.password_policy import password_problems
+    from reconnect_clinic.security.accounts.password_policy import password_problems
 
     problems = password_problems(password, email="dana@example.org", name="Dana")
     assert any(problem in p for p in problems), problems
 
 
 def test_long_passphrases_are_welcome():
-    from reconnect_clinic.security.password_policy import password_problems
+    from reconnect_clinic.security.accounts.password_policy import password_problems
 
     assert password_problems("correct horse battery staple " * 10) == []
     assert password_problems("tea at four, then the long walk") == []

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from reconnect_clinic.demo_data import DEMO_EMAIL, DEMO_PASSWORD
 from reconnect_clinic.models import Couple, Therapist
-from reconnect_clinic.security.passwords import verify_password
+from reconnect_clinic.security.accounts.passwords import verify_password
 from reconnect_clinic.state import db_session
 
 

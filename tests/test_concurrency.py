@@ -20,7 +20,7 @@ from reconnect_clinic.models import (
     SessionNote,
 )
 from reconnect_clinic.notes.operations import save_note
-from reconnect_clinic.security.audit import verify_chain
+from reconnect_clinic.security.audit.log import verify_chain
 from reconnect_clinic.state import db_session
 from tests import factories
 from tests.helpers import csrf_from

@@ -31,7 +31,7 @@ from reconnect_clinic.measures.severity import (
 from reconnect_clinic.models import IntakeResponse
 from reconnect_clinic.risk import RiskKind, RiskStatus
 from reconnect_clinic.risk.operations import AssessmentDetails, assess
-from reconnect_clinic.security.links import issue_link
+from reconnect_clinic.security.links.tokens import issue_link
 from reconnect_clinic.state import db_session, get_state
 from tests import factories
 from tests.helpers import login

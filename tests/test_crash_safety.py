@@ -17,7 +17,7 @@ from flask import Flask
 
 from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.models import AuditEvent, HomeworkCheckIn
-from reconnect_clinic.security.audit import verify_chain
+from reconnect_clinic.security.audit.log import verify_chain
 from reconnect_clinic.state import db_session
 from tests import factories
 from tests.live_server import LivePartner

@@ -57,7 +57,7 @@ def submit_intake(owner: Therapist, couple: Couple, role: str, text: str = PRIVA
     """One partner's intake, every page saved and submitted, through the operations."""
     from reconnect_clinic.intake.content import page_slugs
     from reconnect_clinic.intake.operations import response_for_link, save_page, submit_intake
-    from reconnect_clinic.security.links import issue_link
+    from reconnect_clinic.security.links.tokens import issue_link
     from tests.factories import intake_answers
 
     taxonomy = get_state().taxonomy

@@ -28,7 +28,7 @@ from reconnect_clinic.models import (
 from reconnect_clinic.models.at_rest import CLEAR_COLUMNS, at_rest_problems, sealed_columns
 from reconnect_clinic.models.sealed import sealed_fields
 from reconnect_clinic.notes.operations import add_addendum
-from reconnect_clinic.security.crypto import EncryptionError, FieldCipher, new_key
+from reconnect_clinic.security.encryption.cipher import EncryptionError, FieldCipher, new_key
 from reconnect_clinic.state import db_session, get_state
 from tests import sealed_scenario
 from tests.helpers import TEST_KEYS, PartnerBrowser, link_ref_from, pdf_text

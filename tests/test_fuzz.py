@@ -93,7 +93,7 @@ form_data = st.dictionaries(
 @given(data=form_data)
 def test_therapist_forms_never_fail(app, make, data):
     # Every example signs in from the test client's one address, and an address's count
-    # of sign-in tries is not cleared by a sign-in (see security/views.py): start each
+    # of sign-in tries is not cleared by a sign-in (see security/accounts/views.py): start each
     # example's counts afresh, as the app fixture does between tests.
     get_state().login_limiter.reset()
     owner = make.therapist()

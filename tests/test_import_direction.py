@@ -26,7 +26,7 @@ WIRING = {
 }
 
 # What the cipher primitives are: models may import these (and only these) from security.
-CRYPTO_PRIMITIVES = {f"{PACKAGE}.security.crypto"}
+CRYPTO_PRIMITIVES = {f"{PACKAGE}.security.encryption.cipher"}
 
 # Layers a model must never reach for, by the module's last name.
 ABOVE_MODELS = {"queries", "operations", "service"}
@@ -102,7 +102,7 @@ def _last(module: str) -> str:
 
 
 def is_view(module: str) -> bool:
-    """A views module: ``views.py`` or ``*_views.py`` (e.g. security/link_views.py)."""
+    """A views module: ``views.py`` or ``*_views.py`` (e.g. security/links/views.py)."""
     return _last(module) == "views" or _last(module).endswith("_views")
 
 
@@ -114,7 +114,7 @@ def _report(offenders: list[Import]) -> str:
 
 def test_the_walk_finds_the_package_and_its_views():
     assert f"{PACKAGE}.models.people" in MODULES
-    assert is_view(f"{PACKAGE}.security.link_views")
+    assert is_view(f"{PACKAGE}.security.links.views")
     assert any(
         edge.module == f"{PACKAGE}.views" and edge.imported == f"{PACKAGE}.homework.views"
         for edge in IMPORTS

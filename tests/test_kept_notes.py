@@ -15,9 +15,13 @@ import pytest
 import sqlalchemy as sa
 
 from reconnect_clinic.models import KeptForm, SessionNote, utcnow
-from reconnect_clinic.security import kept
-from reconnect_clinic.security.kept import keepable_fields, kept_is_current, take_kept
-from reconnect_clinic.security.views import idle_seconds_left, kept_message
+from reconnect_clinic.security.accounts import kept_posts as kept
+from reconnect_clinic.security.accounts.kept_posts import (
+    keepable_fields,
+    kept_is_current,
+    take_kept,
+)
+from reconnect_clinic.security.accounts.views import idle_seconds_left, kept_message
 from reconnect_clinic.state import db_session
 from tests import factories
 from tests.helpers import csrf_from, login, post_form

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from reconnect_clinic.models import ClientLink
-from reconnect_clinic.security.links import (
+from reconnect_clinic.security.links.tokens import (
     LinkState,
     find_link,
     hash_token,

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 from gunicorn.glogging import SafeAtoms
 
-from reconnect_clinic.security.logfilter import RedactLinkTokens, redact
+from reconnect_clinic.security.links.logfilter import RedactLinkTokens, redact
 from reconnect_clinic.state import db_session
 from tests import factories
 

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from reconnect_clinic.models import AuditEvent
-from reconnect_clinic.security import ratelimit, views
+from reconnect_clinic.security import ratelimit
+from reconnect_clinic.security.accounts import views
 from reconnect_clinic.security.ratelimit import FailureLimiter
 from reconnect_clinic.state import db_session, get_state
 from tests import factories

@@ -19,7 +19,7 @@ from flask.cli import FlaskGroup
 from flask_sqlalchemy import SQLAlchemy
 
 from reconnect_clinic import ReconnectClinic
-from reconnect_clinic.security.crypto import EncryptionError, FieldCipher
+from reconnect_clinic.security.encryption.cipher import EncryptionError, FieldCipher
 
 
 def _missing_keys_message() -> str:
@@ -143,7 +143,7 @@ def test_a_host_request_fails_too(tmp_path):
 
 
 def test_the_cipher_fails_at_first_use_with_the_missing_keys_message(tmp_path):
-    from reconnect_clinic.security.crypto import cipher
+    from reconnect_clinic.security.encryption.cipher import cipher
 
     app = _loaded_by_a_command(tmp_path)
     with app.app_context(), pytest.raises(EncryptionError) as raised:
@@ -152,7 +152,7 @@ def test_the_cipher_fails_at_first_use_with_the_missing_keys_message(tmp_path):
 
 
 def test_the_audit_keys_fail_at_first_use_with_the_missing_keys_message(tmp_path):
-    from reconnect_clinic.security.audit import audit_keys
+    from reconnect_clinic.security.audit.log import audit_keys
 
     app = _loaded_by_a_command(tmp_path)
     with app.app_context(), pytest.raises(EncryptionError) as raised:

@@ -15,7 +15,7 @@ import pyotp
 import sqlalchemy as sa
 
 from reconnect_clinic.models import ClientLink, RecoveryCode
-from reconnect_clinic.security.links import find_link
+from reconnect_clinic.security.links.tokens import find_link
 from reconnect_clinic.state import db_session
 from tests import factories
 from tests.helpers import csrf_from, login, post_form

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from reconnect_clinic.models import ClientLink
-from reconnect_clinic.security.links import LinkState, find_link, state_of
+from reconnect_clinic.security.links.tokens import LinkState, find_link, state_of
 from reconnect_clinic.state import db_session
 from tests import factories
 

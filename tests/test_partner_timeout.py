@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from reconnect_clinic.models import HomeworkCheckIn, IntakePage, IntakeResponse
-from reconnect_clinic.security import link_session
-from reconnect_clinic.security.link_views import duration_words
+from reconnect_clinic.security.links import session as link_session
+from reconnect_clinic.security.links.views import duration_words
 from reconnect_clinic.state import db_session
 from tests.helpers import PartnerBrowser, link_ref_from
 

@@ -74,7 +74,7 @@ def submitted_intake(owner: Therapist, couple: Couple, role: str) -> None:
     """One more intake for a partner: a new link, every page saved, submitted."""
     from reconnect_clinic.intake.content import page_slugs
     from reconnect_clinic.intake.operations import response_for_link, save_page, submit_intake
-    from reconnect_clinic.security.links import issue_link
+    from reconnect_clinic.security.links.tokens import issue_link
     from tests.factories import intake_answers
 
     taxonomy = get_state().taxonomy
@@ -92,7 +92,7 @@ def homework_with_check_ins(owner: Therapist, couple: Couple, number: int) -> No
     """A daily exercise started a week ago, with a check-in (and a reflection) by each
     partner on three days."""
     from reconnect_clinic.homework.operations import CheckInDetails, record_check_in
-    from reconnect_clinic.security.links import issue_link
+    from reconnect_clinic.security.links.tokens import issue_link
     from tests import factories
 
     start = TODAY - timedelta(days=7 + number)

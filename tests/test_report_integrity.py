@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from reconnect_clinic.models import AuditEvent, StoredReport
 from reconnect_clinic.notes.operations import add_addendum
 from reconnect_clinic.reports import service
-from reconnect_clinic.security.audit import verify_chain
+from reconnect_clinic.security.audit.log import verify_chain
 from reconnect_clinic.state import db_session
 from tests.helpers import login
 

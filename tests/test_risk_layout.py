@@ -12,7 +12,7 @@ from reconnect_clinic.intake.content import page_slugs
 from reconnect_clinic.intake.operations import response_for_link, save_page, submit_intake
 from reconnect_clinic.risk import RiskKind, RiskStatus
 from reconnect_clinic.risk.operations import AssessmentDetails, assess
-from reconnect_clinic.security.links import issue_link
+from reconnect_clinic.security.links.tokens import issue_link
 from reconnect_clinic.state import db_session, get_state
 from tests import factories
 

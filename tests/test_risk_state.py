@@ -28,7 +28,7 @@ from reconnect_clinic.risk.operations import (
     assess,
 )
 from reconnect_clinic.risk.queries import open_levels, risk_records, risks_by_role
-from reconnect_clinic.security.crypto import FieldCipher
+from reconnect_clinic.security.encryption.cipher import FieldCipher
 from reconnect_clinic.state import db_session, get_state
 from reconnect_clinic.taxonomy import load
 from tests.helpers import TEST_KEYS, PartnerBrowser

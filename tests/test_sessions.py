@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from reconnect_clinic.models import AuditEvent, Therapist
-from reconnect_clinic.security.passwords import verify_password
-from reconnect_clinic.security.therapists import session_user_id
+from reconnect_clinic.security.accounts.passwords import verify_password
+from reconnect_clinic.security.accounts.therapists import session_user_id
 from reconnect_clinic.state import db_session
 from tests.helpers import csrf_from, login, post_form
 from tests.test_two_factor import _enable, _next_code, _settings, _two_factor_on
@@ -287,7 +287,7 @@ def test_the_session_id_names_the_therapist_and_the_generation():
 
 
 def test_each_change_raises_the_generation_once(app, make):
-    from reconnect_clinic.security.therapists import end_sessions
+    from reconnect_clinic.security.accounts.therapists import end_sessions
 
     me = make.therapist()
     stored = db_session().get(Therapist, me.id)

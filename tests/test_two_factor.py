@@ -11,12 +11,12 @@ import pyotp
 import sqlalchemy as sa
 
 from reconnect_clinic.models import AuditEvent, RecoveryCode, Therapist, utcnow
-from reconnect_clinic.security.second_factor import (
+from reconnect_clinic.security.accounts.second_factor import (
     Factor,
     check_second_factor,
     issue_recovery_codes,
 )
-from reconnect_clinic.security.two_factor import (
+from reconnect_clinic.security.accounts.totp import (
     RECOVERY_CODE_COUNT,
     accepted_step,
     new_recovery_codes,
@@ -222,7 +222,7 @@ def test_the_last_recovery_code_says_so_and_an_app_sign_in_without_codes_warns(a
 
 
 def test_turning_off_after_the_grace_needs_a_code_again(app, make, monkeypatch):
-    from reconnect_clinic.security import views
+    from reconnect_clinic.security.accounts import views
 
     me, _client, (_, codes, _) = _two_factor_on(app, make)
     browser, _ = _sign_in_with(app, me.email, codes[0])

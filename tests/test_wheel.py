@@ -40,7 +40,7 @@ REQUIRED_IN_WHEEL = [
     "reconnect_clinic/templates/reconnect_clinic/email/intake_link.txt",
     "reconnect_clinic/static/clinic.js",
     "reconnect_clinic/reports/assets/report.css",
-    "reconnect_clinic/security/data/common_passwords.txt",
+    "reconnect_clinic/security/accounts/data/common_passwords.txt",
     "reconnect_clinic/reports/assets/fonts/Inter-Regular.otf",
     "reconnect_clinic/reports/assets/fonts/OFL.txt",
     "reconnect_clinic/reports/assets/fonts/NotoSansArabic-Regular.ttf",

@@ -8,7 +8,7 @@ Create Date: 2026-11-26
 
 from alembic import op
 
-from reconnect_clinic.security.audit_sql import create_statements, drop_statements
+from reconnect_clinic.security.audit.sql_rules import create_statements, drop_statements
 
 revision = "0005_audit_append_only"
 down_revision = "0004_notes"

@@ -1,5 +1,5 @@
 """Free text encrypted at rest: note content, addenda, intake answers, reflections and
-therapists' homework notes become sealed text columns (see security/crypto.py).
+therapists' homework notes become sealed text columns (see security/encryption/cipher.py).
 
 Existing values are sealed with the app's current key as part of the upgrade (and opened
 again by the downgrade), so the migration needs the app's configuration when there is

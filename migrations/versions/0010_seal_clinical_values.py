@@ -1,7 +1,7 @@
 """Every stored clinical value sealed: the stored PDFs of signed reports, intake scores
 and flags, consent signatures, measures' totals, bands, flags and item points, homework
 as given (title, content, a suggestion's reason), check-ins' helpfulness, and therapists'
-own exercises (see security/crypto.py; what stays in clear is models/at_rest.py).
+own exercises (see security/encryption/cipher.py; what stays in clear is models/at_rest.py).
 
 Columns holding JSON, numbers or short strings become text columns holding sealed values
 (a PDF stays binary, sealed as a whole); a check-in's helpfulness loses its range check,

@@ -14,7 +14,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-from reconnect_clinic.security.audit_sql import TABLE, create_statements, drop_statements
+from reconnect_clinic.security.audit.sql_rules import TABLE, create_statements, drop_statements
 
 revision = "0011_keyed_audit"
 down_revision = "0010_seal_clinical_values"

@@ -35,7 +35,7 @@ from ..models import (
     SuggestionDecision,
     TherapySession,
 )
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import db_session
 
 if TYPE_CHECKING:
@@ -493,7 +493,8 @@ def purge_case(couple_id: uuid.UUID) -> None:
         # When each therapist last looked at the case (the dashboard's "new since").
         sa.delete(CaseSeen).where(CaseSeen.couple_id == couple_id),
         sa.delete(Couple).where(Couple.id == couple_id),
-        # Text kept over an idle sign-out for one of the case's pages (security/kept.py).
+        # Text kept over an idle sign-out for one of the case's pages
+        # (security/accounts/kept_posts.py).
         sa.delete(KeptForm).where(KeptForm.path.contains(f"/couples/{couple_id}/")),
     ):
         session.execute(statement.execution_options(synchronize_session=False))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..models import CaseStatus, Couple, Partner, PartnerRole, Therapist
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import config, db_session
 from .lifecycle import last_session_on, retention_until
 

@@ -33,9 +33,9 @@ from ..risk.panel import RiskPanel, risk_panel
 from ..risk.queries import caseload_open_levels, couple_risk_records, risks_by_role
 from ..risk.views import RiskForm
 from ..security.access import couple_or_404
-from ..security.audit import couple_log, record_event
-from ..security.forms import PostOnlyForm
-from ..security.link_views import NewLinkForm
+from ..security.accounts.forms import PostOnlyForm
+from ..security.audit.log import couple_log, record_event
+from ..security.links.views import NewLinkForm
 from ..state import db_session, get_state
 from .attention import mark_seen, next_session_text
 from .forms import CoupleForm, PartnerForm

@@ -108,7 +108,7 @@ class AssignForm(FlaskForm):
 class CheckInForm(FlaskForm):
     class Meta:
         # Partner pages carry a signed link reference instead of a CSRF token (see
-        # security/link_session.py): a long pause before sending never loses the text.
+        # security/links/session.py): a long pause before sending never loses the text.
         csrf = False
 
     completion = RadioField(

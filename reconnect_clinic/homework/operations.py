@@ -25,7 +25,7 @@ from ..models import (
 )
 from ..risk import PartnerRisk, contraindication_tags
 from ..risk.queries import risks_by_role
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import db_session
 from ..taxonomy import Taxonomy
 from .library import CONTRAINDICATION_LABELS, Exercise, Library

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ..mail import send_mail
 from ..models import Couple, HomeworkAssignment, Partner, ReminderSent
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import config, db_session
 from .schedule import adherence
 

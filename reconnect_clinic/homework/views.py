@@ -30,10 +30,10 @@ from ..models import (
 )
 from ..risk.queries import risks_by_role
 from ..security.access import couple_or_404, visible_couples
-from ..security.audit import record_event
-from ..security.forms import PostOnlyForm
-from ..security.link_session import link_ref
-from ..security.link_views import after_timeout, partner_context, posted_context
+from ..security.accounts.forms import PostOnlyForm
+from ..security.audit.log import record_event
+from ..security.links.session import link_ref
+from ..security.links.views import after_timeout, partner_context, posted_context
 from ..state import db_session, get_state
 from . import library as library_module
 from .forms import NO_EXERCISE, AssignForm, CheckInForm, ExerciseForm, lines, today

@@ -62,7 +62,7 @@ def _field(question: Question) -> Field:
 
 class _PartnerMeta:
     # Partner pages prove where they came from with the signed link reference they carry
-    # (see security/link_session.py), which does the CSRF token's job without its
+    # (see security/links/session.py), which does the CSRF token's job without its
     # one-hour expiry: a partner who pauses mid-page must not lose their answers.
     csrf = False
 

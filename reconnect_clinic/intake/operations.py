@@ -23,7 +23,7 @@ from ..models import (
     utcnow,
 )
 from ..risk.operations import record_intake_disclosures
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import db_session
 from ..taxonomy import Taxonomy
 from .consent import CONSENT_PAGE, ConsentDocument, configured_consent

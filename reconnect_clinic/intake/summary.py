@@ -21,7 +21,7 @@ from ..measures.severity import (
     direction,
 )
 from ..models import ClientLink, IntakeResponse, IntakeStatus, Partner
-from ..security.links import LinkState, state_of
+from ..security.links.tokens import LinkState, state_of
 from ..taxonomy import Taxonomy
 from .content import SAFETY_QUESTIONS, page_slugs, page_spec
 from .scoring import (

@@ -17,9 +17,9 @@ from ..cases.attention import mark_seen
 from ..models import ClientLink, IntakeResponse, IntakeStatus, LinkPurpose, utcnow
 from ..risk import intake_disclosures, newly_disclosed
 from ..risk.resources import CrisisResource, CrisisSupport, support_kinds
-from ..security.audit import record_event
-from ..security.link_session import end_all_link_sessions, link_ref
-from ..security.link_views import (
+from ..security.audit.log import record_event
+from ..security.links.session import end_all_link_sessions, link_ref
+from ..security.links.views import (
     after_timeout,
     duration_words,
     partner_context,

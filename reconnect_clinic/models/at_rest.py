@@ -1,6 +1,6 @@
 """What the database holds in clear, and why: every other column is sealed.
 
-Every clinical value is sealed at rest (``security/crypto.py``): what partners answered
+Every clinical value is sealed at rest (``security/encryption/cipher.py``): what partners answered
 and typed, what their answers scored and flagged, their signatures, notes, addenda and the
 reports printed from them, homework as given and therapists' own exercises. A column
 stays in clear only for a reason written here: a key, a date, a status or a catalogue

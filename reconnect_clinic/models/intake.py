@@ -44,7 +44,7 @@ class IntakeResponse(RecordMixin, SoftDeleteMixin, ClinicModel):
     status: Mapped[str] = mapped_column(sa.String(20), default=IntakeStatus.DRAFT.value)
     current_page: Mapped[str | None] = mapped_column(sa.String(40), default=None)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
-    # The typed signature, and the scores with their flags: sealed (security/crypto.py).
+    # The typed signature, and the scores with their flags: sealed (security/encryption/cipher.py).
     consent_name_sealed: Mapped[str | None] = mapped_column("consent_name", sa.Text, default=None)
     consent_name = Sealed("consent_name")
     consent_at: Mapped[datetime | None] = mapped_column(default=None)

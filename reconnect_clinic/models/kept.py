@@ -15,7 +15,7 @@ class KeptForm(RecordMixin, ClinicModel):
     """A form post that arrived after the idle limit, kept server-side (never in the
     cookie: it is clinical text), sealed, for the therapist of the expired session only.
     It goes back into the form once that therapist has signed in again, then is deleted;
-    it is never saved or signed from here (see ``security/kept.py``)."""
+    it is never saved or signed from here (see ``security/accounts/kept_posts.py``)."""
 
     __tablename__ = f"{TABLE_PREFIX}kept_form"
     __table_args__ = (sa.UniqueConstraint("therapist_id", "path"),)

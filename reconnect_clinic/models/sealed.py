@@ -1,7 +1,7 @@
 """The ``Sealed`` attribute: a model's value kept encrypted in its own column.
 
 It lives beside the models it describes and finds the cipher through the extension's
-state (``get_state().cipher``); ``security/crypto.py`` holds only the cipher itself. The
+state (``get_state().cipher``); ``security/encryption/cipher.py`` holds only the cipher itself. The
 sealed attributes are found on the mappers (:func:`sealed_fields`), never listed by hand.
 """
 
@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..security.crypto import EncryptionError
+from ..security.encryption.cipher import EncryptionError
 from ..state import get_state
 from .base import ClinicModel
 

@@ -58,7 +58,7 @@ class SessionNote(RecordMixin, ClinicModel):
         sa.ForeignKey(f"{TABLE_PREFIX}therapy_session.id"), unique=True
     )
     template: Mapped[str] = mapped_column(sa.String(20), default="dap")
-    # Encrypted at rest (see security/crypto.py): read and write ``content``.
+    # Encrypted at rest (see security/encryption/cipher.py): read and write ``content``.
     content_sealed: Mapped[str | None] = mapped_column("content", sa.Text, default=None)
     content = Sealed("content", as_json=True, empty=dict)
     status: Mapped[str] = mapped_column(sa.String(20), default=NoteStatus.DRAFT.value)

@@ -22,7 +22,7 @@ from ..models import (
     TherapySession,
     utcnow,
 )
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import db_session
 
 

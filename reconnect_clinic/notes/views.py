@@ -19,8 +19,8 @@ from ..reports.glyphs import unprintable_characters
 from ..risk.panel import RiskCard, risk_panel
 from ..risk.queries import couple_risk_records
 from ..security.access import couple_or_404
-from ..security.audit import record_event
-from ..security.kept import take_kept
+from ..security.accounts.kept_posts import take_kept
+from ..security.audit.log import record_event
 from ..state import config, db_session, get_state
 from ..text import clean_text
 from .forms import AddendumForm, NoteForm, SessionForm

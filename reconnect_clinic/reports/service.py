@@ -32,7 +32,7 @@ from ..models import (
     utcnow,
 )
 from ..notes.queries import configured_templates, couple_sessions
-from ..security.audit import Checkpoint, record_event, report_checkpoint, report_mac
+from ..security.audit.log import Checkpoint, record_event, report_checkpoint, report_mac
 from ..state import db_session, get_state
 from .assembly import (
     INSTRUMENTS,

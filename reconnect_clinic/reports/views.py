@@ -18,7 +18,7 @@ from ..downloads import PDF, download, download_name
 from ..homework.queries import assignment_or_404
 from ..notes.queries import session_or_404
 from ..security.access import couple_or_404
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import db_session
 from . import service
 from .pdf import html_to_pdf

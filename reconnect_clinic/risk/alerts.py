@@ -22,7 +22,7 @@ from flask import g, has_app_context, has_request_context, render_template, url_
 
 from ..mail import mail_enabled, public_url, send_mail
 from ..models import Couple, Partner, RiskDisclosure, Therapist, utcnow
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import config, db_session
 
 log = logging.getLogger(__name__)

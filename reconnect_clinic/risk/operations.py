@@ -25,7 +25,7 @@ from ..models import (
     Therapist,
     utcnow,
 )
-from ..security.audit import record_event
+from ..security.audit.log import record_event
 from ..state import db_session
 from . import alerts
 from .core import (

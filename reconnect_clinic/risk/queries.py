@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from ..models import CaseStatus, Couple, Partner, RiskAssessment, RiskDisclosure, Therapist
 from ..security.access import VIEWER_PARAMETER, sees_all_cases, visible_couples_criteria
-from ..security.crypto import cipher
+from ..security.encryption.cipher import cipher
 from ..state import db_session
 from .core import (
     Assessment,

@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import session
 
-from .crypto import EncryptionError, cipher
+from .encryption.cipher import EncryptionError, cipher
 
 _PREFIX = "reconnect_clinic_shown_once_"
 #: What a sealed value in the session is bound to, beside its record and its use.

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from ..models import KeptForm, utcnow
-from ..state import config, db_session
+from ...models import KeptForm, utcnow
+from ...state import config, db_session
 
 #: Endpoints whose posts are kept across an idle sign-out: the forms a therapist types
 #: at length into.

@@ -8,10 +8,10 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from ..models import RecoveryCode, Therapist, utcnow
-from ..state import db_session
-from .two_factor import accepted_step, new_recovery_codes, normalise_recovery_code
-from .two_factor import recovery_code_hash as _hash
+from ...models import RecoveryCode, Therapist, utcnow
+from ...state import db_session
+from .totp import accepted_step, new_recovery_codes, normalise_recovery_code
+from .totp import recovery_code_hash as _hash
 
 
 class Factor(StrEnum):

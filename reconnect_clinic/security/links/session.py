@@ -27,8 +27,8 @@ from enum import StrEnum
 from flask import current_app, session
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from ..models import ClientLink
-from ..state import config, db_session
+from ...models import ClientLink
+from ...state import config, db_session
 
 # {link id: {"seen": epoch seconds, "nonce": this link session's id, "out": why closed}}
 _KEY = "reconnect_clinic_links"

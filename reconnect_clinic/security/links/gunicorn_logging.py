@@ -2,9 +2,9 @@
 
 Run gunicorn with it (gunicorn is the host's, not a dependency of the clinic)::
 
-    gunicorn --logger-class reconnect_clinic.security.gunicorn_logging.RedactingLogger ...
+    gunicorn --logger-class reconnect_clinic.security.links.gunicorn_logging.RedactingLogger ...
 
-or ``logger_class = "reconnect_clinic.security.gunicorn_logging.RedactingLogger"`` in
+or ``logger_class = "reconnect_clinic.security.links.gunicorn_logging.RedactingLogger"`` in
 ``gunicorn.conf.py``. The master makes the logger before it forks the workers, so every
 worker's lines pass the filter, in any access log format (see logfilter.py).
 """

@@ -46,9 +46,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import has_request_context, request
 
-from ..models import AuditEvent, ClientLink, StoredReport, Therapist, utcnow
-from ..state import db_session, get_state
-from .crypto import FieldCipher
+from ...models import AuditEvent, ClientLink, StoredReport, Therapist, utcnow
+from ...state import db_session, get_state
+from ..encryption.cipher import FieldCipher
 
 GENESIS = "0" * 64
 # Any fixed number: the key of the advisory lock that orders writers on PostgreSQL.

@@ -22,14 +22,15 @@ from flask_login import login_user, logout_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from ..blueprint import bp, therapist_required
-from ..models import Therapist, utcnow
-from ..state import config, db_session, get_state
-from . import kept
-from .audit import record_event
+from ...blueprint import bp, therapist_required
+from ...models import Therapist, utcnow
+from ...state import config, db_session, get_state
+from ..audit.log import record_event
+from ..ratelimit import FailureLimiter
+from ..shown_once import keep_to_show_once, take_to_show
+from . import kept_posts as kept
 from .forms import CodeForm, LoginForm, PasswordChangeForm, PostOnlyForm, SecondFactorForm
 from .passwords import hash_password, needs_rehash, verify_password
-from .ratelimit import FailureLimiter
 from .second_factor import (
     Factor,
     check_second_factor,
@@ -37,7 +38,6 @@ from .second_factor import (
     recovery_codes_left,
     turn_off_second_factor,
 )
-from .shown_once import keep_to_show_once, take_to_show
 from .therapists import (
     AccountError,
     current_therapist,
@@ -46,7 +46,7 @@ from .therapists import (
     normalise_email,
     set_password,
 )
-from .two_factor import RECOVERY_CODE_COUNT, accepted_step, new_secret, provisioning_uri
+from .totp import RECOVERY_CODE_COUNT, accepted_step, new_secret, provisioning_uri
 
 _PENDING = "reconnect_clinic_login_pending"
 _ENROLLING = "reconnect_clinic_totp_enrolling"

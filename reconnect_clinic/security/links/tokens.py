@@ -16,8 +16,8 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from ..models import ClientLink, Partner, Therapist, utcnow
-from ..state import db_session
+from ...models import ClientLink, Partner, Therapist, utcnow
+from ...state import db_session
 
 TOKEN_BYTES = 32  # 256 bits: not guessable, not enumerable
 _TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

@@ -5,7 +5,7 @@ A partner's link is the one address that carries its token (``/i/<token>``,
 still written to the server's access log, and to the error log if it fails. This filter
 rewrites such paths to ``/i/[token]`` in any log record it sees. ``init_app`` puts it on
 Werkzeug's logger (the development server's access log) and on the app's own logger;
-behind gunicorn, run gunicorn with the logger class in ``security/gunicorn_logging.py``,
+behind gunicorn, run gunicorn with the logger class in ``security/links/gunicorn_logging.py``,
 which puts it on gunicorn's access and error logs (README, "Deploying").
 
 An access log writes the address as the client sent it, and a client may spell the

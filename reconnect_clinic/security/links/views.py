@@ -13,14 +13,15 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField
 
-from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..mail import mail_enabled, public_url, send_mail
-from ..models import ClientLink, Couple, LinkPurpose, Partner, utcnow
-from ..state import config, db_session, get_state
-from .access import couple_or_404
-from .audit import record_event
-from .forms import PostOnlyForm
-from .link_session import (
+from ...blueprint import bp, signed_in_therapist, therapist_required
+from ...mail import mail_enabled, public_url, send_mail
+from ...models import ClientLink, Couple, LinkPurpose, Partner, utcnow
+from ...state import config, db_session, get_state
+from ..access import couple_or_404
+from ..accounts.forms import PostOnlyForm
+from ..audit.log import record_event
+from ..shown_once import keep_to_show_once, pending_record, take_to_show
+from .session import (
     Access,
     TimedOut,
     close_after_timeout,
@@ -30,8 +31,7 @@ from .link_session import (
     start_link_session,
     timed_out,
 )
-from .links import LinkState, find_link, issue_link, state_of
-from .shown_once import keep_to_show_once, pending_record, take_to_show
+from .tokens import LinkState, find_link, issue_link, state_of
 
 # Where an opened link leads, what it is called, and how long it lives by default.
 PURPOSES: dict[str, dict[str, str]] = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..models.sealed import sealed_fields
-from ..state import db_session
-from .crypto import cipher
+from ...models.sealed import sealed_fields
+from ...state import db_session
+from .cipher import cipher
 
 # Stored report PDFs are large: fewer of them are held in memory at once.
 BYTES_BATCH = 20

@@ -13,7 +13,9 @@ MAX_LENGTH = 1024  # long passphrases are welcome; the bound only stops abuse
 
 @cache
 def _common() -> frozenset[str]:
-    text = (files("reconnect_clinic.security") / "data" / "common_passwords.txt").read_text()
+    text = (
+        files("reconnect_clinic.security.accounts") / "data" / "common_passwords.txt"
+    ).read_text()
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..text import clean_text
+from ...text import clean_text
 
 
 class LoginForm(FlaskForm):

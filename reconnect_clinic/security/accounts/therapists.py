@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from ..models import Therapist, utcnow
-from ..state import db_session, get_state
+from ...models import Therapist, utcnow
+from ...state import db_session, get_state
 from .password_policy import password_problems
 from .passwords import hash_password
 

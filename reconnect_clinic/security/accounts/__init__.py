@@ -1,0 +1,1 @@
+"""Therapists' accounts and sign-in: passwords, the second factor, session timeouts."""

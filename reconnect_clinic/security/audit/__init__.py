@@ -1,0 +1,1 @@
+"""The audit log: written in the transaction of each change, keyed, append-only."""

@@ -1,0 +1,1 @@
+"""Encryption at rest: the field cipher and re-sealing under a new key."""
