@@ -91,7 +91,11 @@ def schema_snapshot(engine: Engine) -> dict[str, Any]:
                 (uq["name"] or "", tuple(uq["column_names"]))
                 for uq in inspector.get_unique_constraints(table)
             ),
-            "checks": sorted(ck["name"] or "" for ck in inspector.get_check_constraints(table)),
+            # With their text: a migration may change only what a constraint allows.
+            "checks": sorted(
+                (ck["name"] or "", " ".join(str(ck["sqltext"]).split()))
+                for ck in inspector.get_check_constraints(table)
+            ),
         }
     snapshot["__triggers__"] = _trigger_names(engine)
     return snapshot

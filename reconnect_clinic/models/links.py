@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 class LinkPurpose(StrEnum):
     INTAKE = "intake"
     HOMEWORK = "homework"
+    # The chosen measures again, through treatment (measures-only link).
+    MEASURES = "measures"
+    # One partner's rating of one session they attended.
+    RATING = "rating"
 
 
 class ClientLink(RecordMixin, ClinicModel):
@@ -29,7 +33,9 @@ class ClientLink(RecordMixin, ClinicModel):
 
     __tablename__ = f"{TABLE_PREFIX}client_link"
     __table_args__ = (
-        sa.CheckConstraint("purpose IN ('intake', 'homework')", name="purpose_known"),
+        sa.CheckConstraint(
+            "purpose IN ('intake', 'homework', 'measures', 'rating')", name="purpose_known"
+        ),
     )
 
     partner_id: Mapped[uuid.UUID] = mapped_column(
