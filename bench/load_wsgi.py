@@ -22,6 +22,10 @@ DATABASE_URL_ENV = "RECONNECT_BENCH_DATABASE_URL"
 SECRET_KEY_ENV = "RECONNECT_BENCH_SECRET_KEY"  # noqa: S105 - a variable's name
 ENCRYPTION_KEY_ENV = "RECONNECT_BENCH_ENCRYPTION_KEY"
 INSTANCE_PATH_ENV = "RECONNECT_BENCH_INSTANCE_PATH"
+# Optional (bench_first_pdf.py): RECONNECT_CLINIC_PDF_WARM_UP ("on" or "off") and
+# RECONNECT_CLINIC_PDF_WORKERS; unset, the clinic's defaults.
+PDF_WARM_UP_ENV = "RECONNECT_BENCH_PDF_WARM_UP"
+PDF_WORKERS_ENV = "RECONNECT_BENCH_PDF_WORKERS"
 KEY_ID = "bench"
 
 
@@ -41,12 +45,14 @@ def clinic() -> Flask:
     applies ``configure_sqlite`` as the README's Deploying section says."""
     from reconnect_clinic.demo import create_app
 
-    return create_app(
-        clinic_config(
-            os.environ[DATABASE_URL_ENV], os.environ[SECRET_KEY_ENV], os.environ[ENCRYPTION_KEY_ENV]
-        ),
-        instance_path=os.environ[INSTANCE_PATH_ENV],
+    config = clinic_config(
+        os.environ[DATABASE_URL_ENV], os.environ[SECRET_KEY_ENV], os.environ[ENCRYPTION_KEY_ENV]
     )
+    if PDF_WARM_UP_ENV in os.environ:
+        config["RECONNECT_CLINIC_PDF_WARM_UP"] = os.environ[PDF_WARM_UP_ENV] == "on"
+    if PDF_WORKERS_ENV in os.environ:
+        config["RECONNECT_CLINIC_PDF_WORKERS"] = int(os.environ[PDF_WORKERS_ENV])
+    return create_app(config, instance_path=os.environ[INSTANCE_PATH_ENV])
 
 
 def bare() -> Flask:

@@ -13,7 +13,12 @@ without the pipes. Printed:
    pydyf, which compresses each of them twice (``compat.compress_streams_once``);
 3. a cProfile breakdown by phase (cumulative time of WeasyPrint's own functions; the
    profiler slows pure-Python code more than C, so read it as proportions);
-4. the functions with the most time of their own.
+4. the functions with the most time of their own;
+5. (``--plain``) where plain WeasyPrint on the same document (``bench_reports.py``'s
+   baseline) spends what the product does not: its setup per render (a new font
+   configuration, the stylesheet parsed and its ``@font-face`` fonts loaded), its render
+   with that setup kept, and the product's render in this process with and without
+   PDF/A (what the product does that the plain caller does not).
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from plain_documents import DocumentFiles, plain_weasyprint
 from scenario import scenario
 
 from reconnect_clinic.reports import service
@@ -85,6 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--renders", type=int, default=15)
     parser.add_argument("--top", type=int, default=20)
+    parser.add_argument("--plain", action="store_true", help="only section 5 (plain WeasyPrint)")
     args = parser.parse_args()
 
     with scenario() as s, s.app.app_context(), s.request():
@@ -102,6 +110,9 @@ def main() -> None:
         # pydyf compresses each stream twice (see compat.compress_streams_once).
         ("the same as the first, pydyf alone", html, None),
     )
+    if args.plain:
+        plain_section(html, images, args.renders)
+        return
     for _ in range(3):
         for _, text, _ in variants:
             engine.render_here(text, None, images)  # warm, as a worker is
@@ -136,6 +147,61 @@ def main() -> None:
         print(f"    {label:<34} {cumulative / total * 100:5.1f} %")
     print(f"\n  Most time of their own (top {args.top}):")
     stats.strip_dirs().sort_stats("tottime").print_stats(args.top)
+
+
+def plain_section(html: str, images: dict[str, bytes], runs: int) -> None:
+    """Section 5: the plain caller's time, taken apart, beside the product's, alternating."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    worker = engine.get_engine()
+    fetcher_class = fetcher.fetcher_class()
+    identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
+
+    def product(pdf_a: bool) -> Callable[[], object]:
+        options = {"pdf_variant": engine.PDF_VARIANT, "pdf_identifier": identifier} if pdf_a else {}
+
+        def render() -> object:
+            document = worker.HTML(
+                string=html, url_fetcher=fetcher_class(logo=None, images=images)
+            ).render(font_config=worker.font_config, stylesheets=[worker.stylesheet], **options)
+            return document.write_pdf(finisher=compat.compress_streams_once, **options)
+
+        return render
+
+    with DocumentFiles(html, images) as files:
+        base_url = f"{files.folder}/"
+
+        def setup() -> tuple[Any, Any]:
+            font_config = FontConfiguration()
+            stylesheet = CSS(filename=str(files.stylesheet), font_config=font_config)
+            return font_config, stylesheet
+
+        kept = setup()
+
+        def plain_kept() -> object:
+            return HTML(string=files.html, base_url=base_url).write_pdf(
+                stylesheets=[kept[1]], font_config=kept[0]
+            )
+
+        calls: list[tuple[str, Callable[[], object]]] = [
+            ("plain WeasyPrint, as bench_reports.py", plain_weasyprint(files)),
+            ("  its setup: fonts, stylesheet", setup),
+            ("  plain with that setup kept", plain_kept),
+            ("the product's render, PDF/A-3b", product(True)),
+            ("  the same without PDF/A", product(False)),
+        ]
+        for _, call in calls:
+            call()
+        timings: dict[str, list[float]] = {label: [] for label, _ in calls}
+        for round_number in range(runs):
+            for label, call in reversed(calls) if round_number % 2 else calls:
+                started = time.perf_counter()
+                call()
+                timings[label].append(time.perf_counter() - started)
+    print(f"Plain WeasyPrint against the product, in this process ({runs} renders each)\n")
+    for label, _ in calls:
+        print(f"  {label:<40} {statistics.median(timings[label]) * 1000:7.1f} ms")
 
 
 if __name__ == "__main__":

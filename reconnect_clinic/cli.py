@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from flask import current_app
@@ -11,6 +11,9 @@ from flask import current_app
 from . import migrate
 from .deferred_keys import KeyCheckedGroup
 from .state import get_state
+
+if TYPE_CHECKING:
+    from .models import Couple, TherapySession
 
 # Every command but new-key needs the encryption keys (deferred_keys.py).
 clinic_cli = KeyCheckedGroup("clinic", help="Reconnect Clinic: database, demo data and accounts.")
@@ -187,6 +190,41 @@ def seed_demo_command() -> None:
     click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
+@clinic_cli.command("send-measures")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if it were this date (YYYY-MM-DD); default: today.",
+)
+def send_measures_command(today: datetime | None) -> None:
+    """Send the measures links each couple's schedule calls for now: by email when SMTP
+    is set up and the partner has an address, otherwise listed here to copy (shown
+    once). Safe to run again: an administration is made, and sent, once. For cron,
+    e.g. every morning."""
+    from .measures.operations import eligible_couples, prepare_due
+    from .measures.sending import deliver
+
+    if not current_app.config.get("RECONNECT_CLINIC_PUBLIC_URL"):
+        raise click.ClickException(
+            "Set RECONNECT_CLINIC_PUBLIC_URL: the links must carry the practice's address."
+        )
+    day = today.date() if today else date.today()  # noqa: DTZ011 - the practice's own day
+    session = get_state().db.session
+    sent = 0
+    # A request context for url_for; the address itself comes from PUBLIC_URL.
+    with current_app.test_request_context("/"):
+        for couple in eligible_couples():
+            delivered = deliver(prepare_due(couple, today=day))
+            session.commit()  # each couple's administrations at once, before printing
+            for item in delivered:
+                sent += 1
+                click.echo(f"{couple.label} · {item.partner} · due {item.due_on}: {item.result}")
+                if item.url:
+                    click.echo(f"  {item.url}")
+    click.echo(f"Measures links made: {sent}.")
+
+
 @clinic_cli.command("send-reminders")
 @click.option(
     "--today",
@@ -207,19 +245,26 @@ def send_reminders_command(today: datetime | None) -> None:
         click.echo("Email is not set up (RECONNECT_CLINIC_SMTP_HOST): no reminders sent.")
         return
     day = today.date() if today else date.today()  # noqa: DTZ011 - the practice's own day
-    sent, failed = send_reminders(day)
+    from .tasks import jobs, queue
+
+    if queue.enabled():
+        task_id = queue.submit("reminders", jobs.reminders_job, (day.isoformat(),))
+        click.echo(f"Reminders queued as job {task_id}; waiting for a worker...")
+        sent, failed = _wait_for(task_id)
+    else:
+        sent, failed = send_reminders(day)
     click.echo(f"Reminders sent: {sent}; failed (will be tried again): {failed}.")
     if failed:
         raise SystemExit(1)
 
 
-def _checked_session_pdf(couple: object, therapy_session: object, *, via: str) -> bytes:
+def _checked_session_pdf(couple: Couple, therapy_session: TherapySession, *, via: str) -> bytes:
     """The session report's PDF; a stored one that fails its integrity check is refused
     (audited and logged, committed) and the command fails saying so."""
     from .reports import service
 
     try:
-        return service.session_report_pdf(couple, therapy_session)  # type: ignore[arg-type]
+        return service.session_report_pdf(couple, therapy_session)
     except service.ReportIntegrityError as error:
         session = get_state().db.session
         session.rollback()
@@ -228,7 +273,7 @@ def _checked_session_pdf(couple: object, therapy_session: object, *, via: str) -
         raise click.ClickException(f"Not written: the {error}. Restore it from a backup.") from None
 
 
-def _couple_for_session(session_id: str) -> tuple[object, object]:
+def _couple_for_session(session_id: str) -> tuple[Couple, TherapySession]:
     import uuid
 
     from .models import Couple, TherapySession
@@ -242,6 +287,8 @@ def _couple_for_session(session_id: str) -> tuple[object, object]:
     if therapy_session is None or therapy_session.deleted_at is not None:
         raise click.ClickException(f"No session {session_id}.")
     couple = session.get(Couple, therapy_session.couple_id)
+    if couple is None:  # a session's couple is its foreign key: never missing
+        raise click.ClickException(f"No couple for session {session_id}.")
     return couple, therapy_session
 
 
@@ -260,7 +307,7 @@ def render_report_command(session_id: str, out: str) -> None:
         record=therapy_session,
         couple_id=therapy_session.couple_id,
         detail={"kind": "session", "via": "cli"},
-    )  # type: ignore[attr-defined]
+    )
     get_state().db.session.commit()
     with open(out, "wb") as handle:
         handle.write(pdf)
@@ -315,17 +362,43 @@ def progress_report_command(couple_id: str, out: str) -> None:
     help="Folder for the PDFs (made if missing).",
 )
 @click.option("--jobs", type=int, default=None, help="Renders at once (default: all cores).")
-def render_reports_command(since: datetime, out: str, jobs: int | None) -> None:
-    """Write the session report of every signed note since a date, on all cores."""
+@click.option(
+    "--queue/--no-queue",
+    "on_queue",
+    default=None,
+    help="Render on the job queue's workers (default: when RECONNECT_CLINIC_TASK_QUEUE is "
+    "set), or here.",
+)
+def render_reports_command(
+    since: datetime, out: str, jobs: int | None, on_queue: bool | None
+) -> None:
+    """Write the session report of every signed note since a date, on all cores (or on
+    the job queue's workers)."""
     import os
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from .reports import service
     from .reports.pdf import warm_up
+    from .tasks import queue
 
+    # attr-defined: Flask types current_app as the app, not the proxy it is.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     sessions = service.signed_notes_since(since.date())
     os.makedirs(out, exist_ok=True)
+    if on_queue is None:
+        on_queue = queue.enabled()
+    if on_queue:
+        if not queue.enabled():
+            raise click.ClickException("Set RECONNECT_CLINIC_TASK_QUEUE to use the queue.")
+        targets_on_queue = [(s.id, s.held_on) for s in sessions]
+        get_state().db.session.commit()
+        failures = _render_on_queue(targets_on_queue, out)
+        click.echo(
+            f"{len(targets_on_queue) - failures} reports written to {out}; {failures} failed."
+        )
+        if failures:
+            raise SystemExit(1)
+        return
     jobs = jobs or os.cpu_count() or 1
     warm_up(jobs)
     targets = [(s.id, s.couple_id, s.held_on) for s in sessions]
@@ -340,7 +413,7 @@ def render_reports_command(since: datetime, out: str, jobs: int | None) -> None:
             couple, therapy_session = _couple_for_session(str(session_id))
             pdf = _checked_session_pdf(couple, therapy_session, via="render-reports")
             get_state().db.session.commit()
-            path = os.path.join(out, f"session-{therapy_session.held_on}-{session_id}.pdf")  # type: ignore[attr-defined]
+            path = os.path.join(out, f"session-{therapy_session.held_on}-{session_id}.pdf")
             with open(path, "wb") as handle:
                 handle.write(pdf)
             get_state().db.session.remove()
@@ -364,6 +437,132 @@ def render_reports_command(since: datetime, out: str, jobs: int | None) -> None:
     click.echo(f"{len(targets) - failures} reports written to {out}; {failures} failed.")
     if failures:
         raise SystemExit(1)
+
+
+def _wait_for(task_id: Any, poll: float = 0.5) -> Any:
+    """The opened result of a command's job once a worker has done it; a failed job
+    fails the command."""
+    import time
+
+    from rq.job import Job, JobStatus
+
+    job = Job.fetch(str(task_id), connection=_queue_connection())
+    while True:
+        status = job.get_status(refresh=True)
+        if status == JobStatus.FINISHED:
+            result = job.return_value(refresh=True)
+            job.delete()
+            return result
+        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+            raise click.ClickException(f"Job {task_id} failed on its worker ({status}).")
+        time.sleep(poll)
+
+
+def _queue_connection() -> Any:
+    from .tasks import queue
+
+    return queue.connection()
+
+
+def _render_on_queue(targets: list[tuple[Any, Any]], out: str, poll: float = 0.2) -> int:
+    """Each session report as a job; every PDF written to ``out`` as it comes back (then
+    its job, and the sealed PDF with it, is deleted from Redis). Returns the failures."""
+    import os
+    import time
+    import uuid
+
+    from rq.job import Job, JobStatus
+
+    from .tasks import jobs, queue
+
+    rq_queue = queue.get_queue()
+    waiting: dict[str, tuple[uuid.UUID, str]] = {}
+    for session_id, held_on in targets:
+        task_id = queue.submit(
+            "session-report", jobs.session_report_job, (str(session_id),), queue=rq_queue
+        )
+        waiting[str(task_id)] = (task_id, f"session-{held_on}-{session_id}.pdf")
+    failures = 0
+    ended = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+    with click.progressbar(
+        length=len(waiting), label=f"Rendering {len(waiting)} session reports on the queue"
+    ) as bar:
+        while waiting:
+            for job in Job.fetch_many(list(waiting), connection=rq_queue.connection):
+                if job is None:
+                    continue
+                status = job.get_status(refresh=False)
+                if status not in (JobStatus.FINISHED, *ended):
+                    continue
+                task_id, name = waiting.pop(job.id)
+                if status == JobStatus.FINISHED:
+                    # rq types a result as Any | None; a finished render job's is its
+                    # sealed PDF (tasks/jobs.py).
+                    sealed = cast(bytes, job.return_value())
+                    pdf = queue.open_result(task_id, sealed)
+                    with open(os.path.join(out, name), "wb") as handle:
+                        handle.write(pdf)
+                else:
+                    failures += 1
+                    click.echo(f"\nA report failed: {name} ({status})", err=True)
+                job.delete()
+                bar.update(1)
+            if waiting:
+                time.sleep(poll)
+    return failures
+
+
+@clinic_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+@click.option("--url", default=None, help="Redis address (default: RECONNECT_CLINIC_TASK_QUEUE).")
+@click.option(
+    "--queue",
+    "queue_name",
+    default=None,
+    help="Queue name (default: RECONNECT_CLINIC_TASK_QUEUE_NAME).",
+)
+@click.option(
+    "--pdf-workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="PDF worker processes (a worker runs one job at a time).",
+)
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=0,
+    show_default=True,
+    help="Lower this worker's CPU priority (and its PDF workers'): on a machine that also "
+    "serves the web, 10 keeps pages quick while a batch runs.",
+)
+def worker_command(
+    burst: bool, url: str | None, queue_name: str | None, pdf_workers: int, nice: int
+) -> None:
+    """Run the clinic's queued jobs (RQ), in this process: its PDF workers start once,
+    now, and stay warm between jobs. Start as many as the machine has cores, here or on
+    other machines with the same configuration."""
+    from rq import SimpleWorker
+
+    from .reports.pdf import warm_up
+    from .tasks import jobs, queue
+
+    if url is None and not queue.enabled():
+        raise click.ClickException("Set RECONNECT_CLINIC_TASK_QUEUE (or give --url).")
+    # attr-defined: Flask types current_app as the app, not the proxy it is.
+    import os
+
+    if nice:
+        os.nice(nice)  # before the PDF workers start: they inherit it
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.config["RECONNECT_CLINIC_PDF_WORKERS"] = pdf_workers
+    jobs.use_app(app)
+    warm_up(pdf_workers)
+    rq_queue = queue.get_queue(url, queue_name)
+    # SimpleWorker: every job in this process, so the warm PDF workers serve them all
+    # (RQ's default worker forks a new process per job).
+    worker = SimpleWorker([rq_queue], connection=rq_queue.connection)
+    worker.work(burst=burst, logging_level="WARNING")
 
 
 @clinic_cli.command("audit-verify")

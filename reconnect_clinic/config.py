@@ -6,6 +6,7 @@ Every key is prefixed ``RECONNECT_CLINIC_`` and set on the host app's ``config``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
@@ -44,6 +45,11 @@ DEFAULTS: dict[str, Any] = {
     # Host mode only: the endpoint of the host's login page, where a visitor who is not a
     # therapist is sent. ``None`` answers 401 instead.
     "RECONNECT_CLINIC_HOST_LOGIN_ENDPOINT": None,
+    # Host mode only: what a user who is signed in to the host but is not one of the
+    # clinic's therapists gets on a therapist's page. ``None`` answers 403 with a page
+    # that says so (sending them to a login they have already passed would loop); an
+    # endpoint name redirects there instead (the host's own "no access" page, say).
+    "RECONNECT_CLINIC_NOT_THERAPIST_ENDPOINT": None,
     # Records of a closed case are kept this many years after the later of its last
     # session and its closing; then `flask clinic purge` may remove them.
     "RECONNECT_CLINIC_RETENTION_YEARS": 7,
@@ -73,7 +79,9 @@ DEFAULTS: dict[str, Any] = {
     # Where failure counts are kept: "memory://" per process, or e.g. "redis://host:6379"
     # (pip install "reconnect-clinic[redis]") for counts shared by every worker. A store
     # that fails is logged and replaced by each process's own memory for 30 s at a time.
-    "RECONNECT_CLINIC_RATELIMIT_STORAGE_URI": "memory://",
+    # None (the default): the Redis of RECONNECT_CLINIC_TASK_QUEUE when that is set,
+    # else "memory://" (see ratelimit_storage_uri below for why).
+    "RECONNECT_CLINIC_RATELIMIT_STORAGE_URI": None,
     # The practice's consent text, shown on the intake's consent page and signed by name.
     # Each intake keeps the exact text its partner signed (sealed) and its SHA-256, so
     # changing this later never rewrites what was signed.
@@ -107,6 +115,14 @@ DEFAULTS: dict[str, Any] = {
     # "own_force"), about, and one or more of call, text (+ text_word) and url. None
     # uses the built-in ones. Checked at start-up.
     "RECONNECT_CLINIC_CRISIS_RESOURCES": None,
+    # Content-Security-Policy of the clinic's own responses (never the host's other
+    # pages): sources to add per directive, for a host layout that loads a stylesheet or
+    # script from elsewhere, e.g. {"style-src": ["https://cdn.example.org"]}.
+    "RECONNECT_CLINIC_CSP_EXTRA_SOURCES": None,
+    # A fresh nonce per request, added to script-src and style-src and given to
+    # templates as ``clinic_csp_nonce``, for a host layout's own inline <script>/<style>
+    # (``<script nonce="{{ clinic_csp_nonce }}">``). Off: no inline script at all.
+    "RECONNECT_CLINIC_CSP_NONCE": False,
     # Where "Exit this page" on every partner page leads. An ordinary, neutral page that
     # anyone might have open and that loads fast everywhere; the partner's page is
     # replaced in the browser's history and the browser's open links are forgotten.
@@ -119,6 +135,10 @@ DEFAULTS: dict[str, Any] = {
     "RECONNECT_CLINIC_SMTP_PASSWORD": None,
     "RECONNECT_CLINIC_SMTP_STARTTLS": True,
     "RECONNECT_CLINIC_MAIL_FROM": "clinic@localhost",
+    # A host that already sends mail (Flask-Mail, Flask-Mailman, a provider's API) gives
+    # a callable ``send(to, subject, body)`` (or its import path, "pkg.mod:func") and the
+    # clinic sends through it instead of its own SMTP settings. It must raise on failure.
+    "RECONNECT_CLINIC_MAIL_SENDER": None,
     # When a partner's answer opens a risk (safety, self-harm), email the case's
     # therapist once: "a case needs your attention" and a link, naming no one. Needs SMTP;
     # `flask clinic send-risk-alerts` retries any that could not be sent.
@@ -126,6 +146,30 @@ DEFAULTS: dict[str, Any] = {
     # `flask clinic send-reminders` emails partners about homework due only when this is
     # on (and SMTP is set up).
     "RECONNECT_CLINIC_HOMEWORK_REMINDERS": False,
+    # Measures repeated through treatment (measures/schedule.py, `flask clinic
+    # send-measures`): a measures link goes out this many days before its due date (the
+    # session's day, or the week's), and lives this many days. For "before every
+    # session" an administration counts as missed once the session day has passed; for
+    # "every N weeks" and "once", this many days after its due date.
+    "RECONNECT_CLINIC_MEASURES_SEND_DAYS_BEFORE": 2,
+    "RECONNECT_CLINIC_MEASURES_LINK_LIFETIME_DAYS": 10,
+    "RECONNECT_CLINIC_MEASURES_MISSED_AFTER_DAYS": 7,
+    # Session ratings (ratings/): how long a partner's rating link works, and the
+    # measure it asks. None asks the built-in four items (ratings/items.py, 0-10, not a
+    # licensed instrument); a practice's own: {"slug", "title", "version", "low",
+    # "high", "items": [[key, text, words for low, words for high], ...]}.
+    "RECONNECT_CLINIC_RATING_LINK_LIFETIME_DAYS": 7,
+    "RECONNECT_CLINIC_RATING_MEASURE": None,
+    # Split-alliance alerts (ratings/alliance.py), on each rating's 0-10 score. These are
+    # practice conventions, not validated cut-offs (the built-in items have no norms):
+    # a gap of 3 between the partners' ratings of one session (three tenths of the
+    # scale) is well past the point or two by which two people who found a session
+    # equally useful tend to differ; a fall of 2 in one partner's rating from one session
+    # to the next is past the wobble of a single rating, yet small enough to raise at
+    # the very next session, before a partner who feels unheard stops coming. A practice
+    # that finds too many or too few alerts changes them here.
+    "RECONNECT_CLINIC_ALLIANCE_SPLIT_GAP": 3.0,
+    "RECONNECT_CLINIC_ALLIANCE_DROP": 2.0,
     # Note templates beyond DAP and SOAP: {"slug": {"title": ..., "sections":
     # [[key, heading, hint], ...]}}.
     "RECONNECT_CLINIC_NOTE_TEMPLATES": {},
@@ -136,8 +180,32 @@ DEFAULTS: dict[str, Any] = {
     "RECONNECT_CLINIC_PDF_LOGO": None,
     # Seconds a PDF render may take before it is stopped.
     "RECONNECT_CLINIC_PDF_TIMEOUT": 20,
-    # PDF worker processes per web process.
+    # PDF worker processes per web process. Two measured best on 2 cores
+    # (bench/bench_first_pdf.py: one is a queue for the second therapist; three gave the
+    # same PDFs per second as two, for another worker's memory in each web process).
     "RECONNECT_CLINIC_PDF_WORKERS": 2,
+    # Start each web process's PDF workers (and load the chart fonts) in a background
+    # thread at the first request it answers, so that its first report does not wait
+    # for them (reconnect_clinic/warm_up.py; gunicorn's hook
+    # reconnect_clinic.gunicorn_hooks does it before a worker serves at all). None: on,
+    # except under app.testing; True: on; False: off.
+    "RECONNECT_CLINIC_PDF_WARM_UP": None,
+    # A job queue for long work (batch renders, signing's stored PDF, record exports,
+    # homework reminders): unset, it runs in the request or the command, as always;
+    # "redis://host:6379/0" puts it on RQ (pip install "reconnect-clinic[queue]"), run by
+    # `flask clinic worker` on this or other machines (reconnect_clinic/tasks/).
+    "RECONNECT_CLINIC_TASK_QUEUE": None,
+    # The RQ queue's name (several practices, or tests, may share one Redis).
+    "RECONNECT_CLINIC_TASK_QUEUE_NAME": "reconnect-clinic",
+    # How a worker that is not started by `flask clinic worker` builds the app: the
+    # import string of the host's app or app factory, e.g. "myhost.wsgi:create_app".
+    # None: the worker's own app (the one `flask --app ... clinic worker` loaded).
+    "RECONNECT_CLINIC_TASK_APP": None,
+    # Seconds a finished job's result (a sealed PDF or zip) is kept in Redis for the
+    # therapist to download; then it is gone and the work is asked for again.
+    "RECONNECT_CLINIC_TASK_RESULT_TTL": 60 * 60,
+    # Seconds one job may run before its worker stops it.
+    "RECONNECT_CLINIC_TASK_TIMEOUT": 10 * 60,
 }
 
 
@@ -145,3 +213,25 @@ def apply_defaults(config: dict[str, Any]) -> None:
     """Fill in every unset key, leaving the host's own values alone."""
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
+
+
+def ratelimit_storage_uri(config: Mapping[str, Any]) -> str:
+    """Where the failure counts go: ``RECONNECT_CLINIC_RATELIMIT_STORAGE_URI`` if set;
+    else the job queue's Redis (``RECONNECT_CLINIC_TASK_QUEUE``) if that is a Redis
+    address; else each process's memory.
+
+    Why the queue's Redis by default: a practice that runs a queue runs several
+    processes, and counts kept per process multiply every limit by their number (with
+    two gunicorn workers a "20 per hour" limit let 38 bad links through). The Redis is
+    there and reachable already, the limiter's keys have a prefix of their own
+    (``reconnect_clinic:<limiter>``) beside the queue's, and a store that fails costs
+    nothing in availability: the counts fall back to memory, with a warning. A practice
+    without a queue keeps memory: nothing else in it needs Redis, and a single-process
+    deployment is counted exactly in memory."""
+    configured = config.get("RECONNECT_CLINIC_RATELIMIT_STORAGE_URI")
+    if configured:
+        return str(configured)
+    queue = config.get("RECONNECT_CLINIC_TASK_QUEUE")
+    if isinstance(queue, str) and queue.startswith(("redis://", "rediss://")):
+        return queue
+    return "memory://"

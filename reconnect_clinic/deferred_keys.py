@@ -122,12 +122,14 @@ class KeyCheckedGroup(AppGroup):
     run, but for those declared with ``needs_keys=False``. Help still works without keys
     (the check runs only when a command does)."""
 
+    # Overrides only the decorator-factory form (``@group.command(...)``), the one the
+    # package uses; click's bare ``@group.command`` form is not offered.
     def command(  # type: ignore[override]
         self, *args: Any, needs_keys: bool = True, **kwargs: Any
     ) -> Callable[[Callable[..., Any]], click.Command]:
         register = super().command(*args, **kwargs)
         if not needs_keys:
-            return register  # type: ignore[return-value]
+            return register
 
         def decorator(callback: Callable[..., Any]) -> click.Command:
             @functools.wraps(callback)
@@ -135,6 +137,6 @@ class KeyCheckedGroup(AppGroup):
                 require_keys()
                 return callback(*call_args, **call_kwargs)
 
-            return register(checked)  # type: ignore[return-value]
+            return register(checked)
 
         return decorator

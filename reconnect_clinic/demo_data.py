@@ -2,7 +2,9 @@
 
 - Rivera–Chen, in the middle of treatment: both partners' intakes submitted nine weeks
   ago and again this week (not yet read), the CSI-16, PHQ-9 and GAD-7 given at two
-  sessions in between (each partner improving), three signed session notes (one with an
+  sessions in between through measures links on a two-weekly schedule (each partner
+  improving: Mei's PHQ-9 from 15 to 7, a reliable and clinically significant
+  improvement; the latest round missed by both), three signed session notes (one with an
   addendum), a draft note for last week's session, the next session booked, and homework
   with check-ins: reflections shared with the partner and private ones, and one exercise
   overdue.
@@ -26,9 +28,8 @@ from . import measures
 from .cases.operations import CaseDetails, PartnerDetails, open_case
 from .intake.content import SAFETY_QUESTIONS, measure_field, page_slugs, pages_for
 from .intake.operations import response_for_link, save_page, submit_intake
-from .measures.operations import store_measure_result
-from .measures.scoring import score
-from .models import Couple, HomeworkAssignment, MeasureResult, Partner, Therapist
+from .measures.operations import save_schedule, store_answers
+from .models import Couple, HomeworkAssignment, MeasureAdministration, Partner, Therapist
 from .notes.operations import SessionDetails, add_addendum, create_session, save_note, sign_note
 from .security.accounts.therapists import create_therapist, find_by_email
 from .security.links.tokens import issue_link
@@ -193,11 +194,8 @@ def _seed_rivera(therapist: Therapist, couple: Couple, today: date) -> None:
         ),
         at=_at(today - timedelta(days=63), 21),
     )
-    # The measures given again at two sessions.
-    for partner in (daniel, mei):
-        for slug, totals in RIVERA_MEASURES[partner.role].items():
-            for weeks_ago, total in zip(REPEATED_WEEKS_AGO, totals[1:-1], strict=True):
-                _record_measure(partner, slug, total, _at(today - timedelta(weeks=weeks_ago)))
+    # The measures given again at two sessions, through measures links on a schedule.
+    _rivera_measures(therapist, couple, today)
     # And the intake again this week, before the next session: things have eased.
     second = _at(today - timedelta(days=SECOND_INTAKE_DAYS_AGO), 20)
     _complete_intake(
@@ -253,6 +251,8 @@ def _seed_rivera(therapist: Therapist, couple: Couple, today: date) -> None:
             # As signing in the clinic does: the report is rendered once and kept (here
             # after the addendum, so one render carries both).
             service.issue_session_report(couple, therapy_session)
+    # Both partners rated every session; Mei's rating of the video session dropped.
+    _rivera_ratings(therapist, couple, today)
     # The next session is booked.
     create_session(
         couple, therapist, SessionDetails(today + timedelta(days=7), 50, "in_person", "both")
@@ -313,15 +313,50 @@ def _points_for(slug: str, total: int) -> list[int]:
     return _measure_points(slug, total, _NO_SELF_HARM if slug == "phq9" else None)
 
 
-def _record_measure(partner: Partner, slug: str, total: int, at: datetime) -> MeasureResult:
-    """One later administration of a measure, stored as the clinic stores one."""
-    points = _points_for(slug, total)
-    return store_measure_result(
-        MeasureResult.from_score(
-            score(slug, points), partner_id=partner.id, item_points=points, administered_at=at
-        ),
-        now=at,
+def _rivera_measures(therapist: Therapist, couple: Couple, today: date) -> None:
+    """Rivera–Chen's schedule of measures: every two weeks, due two days before each
+    session of the measures (five and three weeks ago), answered through each partner's
+    measures link; the third round, due nine days ago, was sent and never answered, so
+    it shows as missed for both."""
+    slugs = tuple(RIVERA_MEASURES["a"])
+    first_due = today - timedelta(weeks=REPEATED_WEEKS_AGO[0], days=2)
+    schedule = save_schedule(
+        couple,
+        therapist,
+        instruments=slugs,
+        cadence="every_n_weeks",
+        every_weeks=2,
+        starts_on=first_due,
     )
+    schedule.created_at = _at(first_due - timedelta(days=7))
+    answered = [today - timedelta(weeks=weeks) for weeks in REPEATED_WEEKS_AGO]
+    for round_number, due_on in enumerate(
+        (*(day - timedelta(days=2) for day in answered), first_due + timedelta(weeks=4))
+    ):
+        sent_at = _at(due_on - timedelta(days=2), 8)
+        for partner in couple.partners:
+            issued = issue_link(
+                partner, "measures", created_by=therapist, lifetime=timedelta(days=10), now=sent_at
+            )
+            administration = MeasureAdministration(
+                couple_id=couple.id,
+                partner_id=partner.id,
+                due_on=due_on,
+                instruments=",".join(slugs),
+                link_id=issued.link.id,
+                sent_at=sent_at,
+                sent_via="email",
+            )
+            db_session().add(administration)
+            db_session().flush()
+            if round_number < len(answered):
+                totals = RIVERA_MEASURES[partner.role]
+                store_answers(
+                    issued.link,
+                    administration,
+                    {slug: _points_for(slug, totals[slug][round_number + 1]) for slug in slugs},
+                    now=_at(answered[round_number]),
+                )
 
 
 def _answers(
@@ -494,3 +529,44 @@ def _rivera_homework(
         "daily_check_in": daily,
         "three_things_that_refill_you": refill,
     }
+
+
+# Each partner's rating of each session (heard, what matters, approach, overall; 0-10),
+# by weeks ago: steady, except the video session three weeks ago, which Mei rated far
+# below Daniel and below her session before: the demo's one split-alliance session.
+RIVERA_RATINGS = {
+    7: ((7, 7, 8, 7), (6, 6, 7, 6)),
+    5: ((8, 8, 8, 8), (7, 7, 7, 8)),
+    3: ((8, 9, 8, 9), (4, 4, 5, 4)),
+    1: ((9, 8, 9, 9), (7, 8, 7, 8)),
+}
+
+
+def _rivera_ratings(therapist: Therapist, couple: Couple, today: date) -> None:
+    import sqlalchemy as sa
+
+    from .models import TherapySession
+    from .ratings.operations import record_rating, send_rating_links
+    from .ratings.queries import configured_measure, request_for_link
+
+    measure = configured_measure()
+    keys = [item.key for item in measure.items]
+    if len(keys) != 4:  # a practice's own measure: the demo's answers do not fit it
+        return
+    for weeks_ago, by_role in RIVERA_RATINGS.items():
+        held_on = today - timedelta(weeks=weeks_ago)
+        therapy_session = db_session().scalar(
+            sa.select(TherapySession).where(
+                TherapySession.couple_id == couple.id, TherapySession.held_on == held_on
+            )
+        )
+        if therapy_session is None:
+            continue
+        made = send_rating_links(therapy_session, therapist)
+        for issued, values in zip(made, by_role, strict=True):
+            link = issued.issued.link
+            request = request_for_link(link)
+            if request is None:
+                continue
+            rating, _ = record_rating(link, request, dict(zip(keys, values, strict=True)), measure)
+            rating.rated_at = _at(held_on + timedelta(days=1), 19)

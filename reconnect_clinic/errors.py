@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import current_app, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from .blueprint import bp
+from .blueprint import BLUEPRINT_NAME, RouteTable
+from .csp import content_security_policy, csp_nonce
 from .state import config
+
+routes = RouteTable()
 
 # Partner pages that are sent back: they carry a signed link reference that does the
 # CSRF token's work (see security/links/session.py), so an app-wide CSRF check must not
 # turn them away, or a partner who paused too long would lose what they typed.
 PARTNER_POST_ENDPOINTS = frozenset(
-    {"reconnect_clinic.intake_page", "reconnect_clinic.homework_check_in"}
+    {
+        "reconnect_clinic.intake_page",
+        "reconnect_clinic.homework_check_in",
+        "reconnect_clinic.measures_form",
+        "reconnect_clinic.rating_page",
+    }
 )
 # Every page a partner reaches through their private link, and the partners' "Exit this
 # page" (tests/test_route_matrix.py checks this list against the matrix's partner rows).
@@ -25,12 +33,13 @@ PARTNER_ENDPOINTS = PARTNER_POST_ENDPOINTS | {
     "reconnect_clinic.intake_done",
     "reconnect_clinic.homework_mine",
     "reconnect_clinic.homework_calendar",
+    "reconnect_clinic.measures_done",
     "reconnect_clinic.quick_exit",
 }
 _STATIC_ENDPOINTS = frozenset({"reconnect_clinic.static", "static"})
 
 
-@bp.errorhandler(CSRFError)
+@routes.errorhandler(CSRFError)
 def _form_expired(error: CSRFError) -> Any:
     if request.endpoint in PARTNER_POST_ENDPOINTS:
         # The view itself refuses anything without a valid link reference.
@@ -39,7 +48,7 @@ def _form_expired(error: CSRFError) -> Any:
     return render_template("reconnect_clinic/form_expired.html"), 400
 
 
-@bp.after_app_request
+@routes.after_app_request
 def _clinic_headers(response: Response) -> Response:
     """Every response under the clinic's address carries its security headers: its own
     pages, and also what no view of it produced (a 404 or 405 no route matched, an
@@ -48,7 +57,11 @@ def _clinic_headers(response: Response) -> Response:
     the clinic's prefix (or on the clinic's own routes when it has none), so the host's
     other pages keep their own headers."""
     if in_clinic(request.path, request.blueprint, config("URL_PREFIX")):
-        add_security_headers(response)
+        # The policy only on what the clinic itself answered: a page no route of it
+        # matched (the host's own 404 page, say) is the host's, in the host's layout,
+        # and keeps the host's policy. The other headers stay: its address may still
+        # name a partner's link.
+        add_security_headers(response, policy=request.blueprint == BLUEPRINT_NAME)
     return response
 
 
@@ -56,7 +69,7 @@ def in_clinic(path: str, blueprint: str | None, prefix: str | None) -> bool:
     """Whether a request for ``path`` (matched to ``blueprint``, None when no route
     matched) is the clinic's. With no prefix the clinic shares the host's address space,
     and only its own routes are its."""
-    if blueprint == bp.name:
+    if blueprint == BLUEPRINT_NAME:
         return True
     if not prefix:
         return False
@@ -64,23 +77,33 @@ def in_clinic(path: str, blueprint: str | None, prefix: str | None) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
-def add_security_headers(response: Response) -> Response:
-    """Put the clinic's headers on ``response``, for the current request. The standalone
-    app (demo.py) runs it on every response it sends."""
-    response.headers.update(security_headers(request.endpoint, secure=request.is_secure))
+def add_security_headers(response: Response, *, policy: bool = True) -> Response:
+    """Put the clinic's headers on ``response``, for the current request, with its
+    Content-Security-Policy unless ``policy`` is False. The standalone app (demo.py)
+    runs it on every response it sends."""
+    headers = security_headers(
+        request.endpoint,
+        secure=request.is_secure,
+        policy=content_security_policy(config("CSP_EXTRA_SOURCES"), csp_nonce()),
+    )
+    if not policy:
+        del headers["Content-Security-Policy"]
+    response.headers.update(headers)
     return response
 
 
-def security_headers(endpoint: str | None, *, secure: bool) -> dict[str, str]:
+def security_headers(
+    endpoint: str | None, *, secure: bool, policy: str | None = None
+) -> dict[str, str]:
     """The headers of a response to a request for ``endpoint`` (None when no route
     matched): never cached or stored by browsers and proxies (except static files),
-    never framed, never sniffed, no inline script, and a Referer as ``referrer_policy``
-    decides."""
+    never framed, never sniffed, no inline script (``policy``, else the default
+    policy), and a Referer as ``referrer_policy`` decides."""
     headers = {
         "Referrer-Policy": referrer_policy(endpoint),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
-        "Content-Security-Policy": content_security_policy(),
+        "Content-Security-Policy": policy or content_security_policy(),
     }
     if endpoint not in _STATIC_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
@@ -115,24 +138,13 @@ def referrer_policy(endpoint: str | None) -> str:
     """
     if endpoint is None or endpoint in PARTNER_ENDPOINTS or endpoint in _STATIC_ENDPOINTS:
         return "no-referrer"
-    if endpoint.startswith(bp.name + "."):
+    if endpoint.startswith(BLUEPRINT_NAME + "."):
         return "same-origin"
     return "no-referrer"
 
 
-def content_security_policy() -> str:
-    """No inline script or style anywhere (report previews' charts draw with SVG
-    presentation attributes, which CSP does not count as inline style), nothing loaded
-    from elsewhere, never framed."""
-    return "; ".join(
-        (
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        )
-    )
+@routes.app_context_processor
+def _nonce_for_templates() -> dict[str, Any]:
+    # App-wide, so a host base template rendered around a clinic page sees it; outside
+    # the clinic it is simply unused (the host's responses do not get the clinic's CSP).
+    return {"clinic_csp_nonce": csp_nonce() if has_request_context() else None}

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, cast
 from flask import Flask
 from flask_login import LoginManager
 
-from . import base_template, taxonomy
-from .config import apply_defaults
+from . import base_template, i18n, taxonomy, warm_up
+from .config import apply_defaults, ratelimit_storage_uri
+from .csp import checked_extra_sources
 from .deferred_keys import MissingKeys, refuse_requests, startup_keys
+from .mail import host_sender
 from .risk import resources as crisis_resources
 from .security.audit.log import AuditKeys
 from .security.encryption.cipher import FieldCipher
@@ -91,6 +93,9 @@ class ReconnectClinic:
         # (base_template.py): checked now, or at the first clinic request if it cannot
         # be loaded yet.
         base_checked = base_template.check_now(app)
+        # A mistyped policy source or mail hook stops start-up, not a page or an email.
+        checked_extra_sources(app.config["RECONNECT_CLINIC_CSP_EXTRA_SOURCES"])
+        host_sender(app.config["RECONNECT_CLINIC_MAIL_SENDER"])
         # Checked now: without usable keys no clinical text could be stored or read, and
         # the audit log's chain is MACed with the audit keys. Unset keys under a `flask`
         # command fail at first use instead, so that `flask clinic new-key` can make the
@@ -104,12 +109,12 @@ class ReconnectClinic:
             taxonomy=taxonomy.load(),
             therapist_loader=loader,
             bad_link_limiter=FailureLimiter.create(
-                app.config["RECONNECT_CLINIC_RATELIMIT_STORAGE_URI"],
+                ratelimit_storage_uri(app.config),
                 app.config["RECONNECT_CLINIC_BAD_LINK_LIMIT"],
                 namespace="reconnect_clinic.bad_link",
             ),
             login_limiter=FailureLimiter.create(
-                app.config["RECONNECT_CLINIC_RATELIMIT_STORAGE_URI"],
+                ratelimit_storage_uri(app.config),
                 app.config["RECONNECT_CLINIC_LOGIN_FAILURE_LIMIT"],
                 namespace="reconnect_clinic.login",
             ),
@@ -124,19 +129,26 @@ class ReconnectClinic:
 
         if loader is None:
             _install_standalone_login(app)
+        # The clinic's own catalogue and language; a host's Babel is left alone (i18n.py).
+        i18n.init_app(app, standalone=loader is None)
 
-        # Importing the views attaches their routes to the blueprint.
-        from . import views  # noqa: F401
-        from .blueprint import bp
+        # A blueprint of this app's own, made from its state and every views module's
+        # route table (as Flask-Security's create_blueprint does): nothing registered
+        # for one app reaches another.
+        from .blueprint import create_blueprint
         from .cli import clinic_cli
+        from .views import route_tables
 
-        app.register_blueprint(bp, url_prefix=prefix or None)
+        app.register_blueprint(create_blueprint(state, route_tables(), url_prefix=prefix or None))
         app.cli.add_command(clinic_cli)
         if isinstance(cipher, MissingKeys):
             refuse_requests(app, cipher)
         if not base_checked:
             base_template.check_at_first_request(app)
         _exempt_partner_posts(app)
+        # PDF workers start at each process's first request, never here: under gunicorn's
+        # --preload this runs in the master, before the fork (warm_up.py).
+        warm_up.install(app)
         # Link tokens never reach a log line (see security/links/logfilter.py).
         logfilter.install(logging.getLogger("werkzeug"), app.logger)
 

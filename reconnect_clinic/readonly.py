@@ -49,7 +49,7 @@ def read_without_transaction() -> None:
         return
     session = db_session()
     # db_session() is the scoped session; in_transaction() is its current Session's.
-    if session.registry().in_transaction():  # type: ignore[attr-defined]
+    if session.registry().in_transaction():
         return
     if session.get_bind(mapper=Couple).dialect.name != "postgresql":
         return

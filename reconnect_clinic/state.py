@@ -14,7 +14,8 @@ from .taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
-    from sqlalchemy.orm import Session
+    from flask_sqlalchemy.session import Session
+    from sqlalchemy.orm import scoped_session
 
     from .models import Therapist
     from .risk.resources import CrisisSupport
@@ -51,14 +52,15 @@ def get_state(app: Flask | None = None) -> ClinicState:
     """The extension state of ``app`` (default: the current app)."""
     app = app or current_app
     try:
-        return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+        state: ClinicState = app.extensions[EXTENSION_KEY]  # what init_app put there
+        return state
     except KeyError:
         raise RuntimeError(
             "reconnect_clinic is not initialised on this app: call ReconnectClinic().init_app(app)"
         ) from None
 
 
-def db_session() -> Session:
+def db_session() -> scoped_session[Session]:
     """The host's Flask-SQLAlchemy session for the current app."""
     return get_state().db.session
 

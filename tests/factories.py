@@ -9,7 +9,14 @@ import itertools
 from datetime import date, timedelta
 
 from reconnect_clinic.cases.operations import CaseDetails, PartnerDetails, open_case
-from reconnect_clinic.models import Couple, Partner, Therapist, TherapySession
+from reconnect_clinic.models import (
+    Couple,
+    HomeworkAssignment,
+    Partner,
+    SessionNote,
+    Therapist,
+    TherapySession,
+)
 from reconnect_clinic.security.accounts.therapists import create_therapist
 from reconnect_clinic.state import db_session
 
@@ -132,7 +139,7 @@ def assignment(
     starts_on: date | None = None,
     days: int = 7,
     override_reason: str | None = None,
-):
+) -> HomeworkAssignment:
     """Assign a library exercise through the same operation the view uses (so the
     couple's risks hold back what they rule out, unless ``override_reason`` is given)."""
     from reconnect_clinic.homework import library
@@ -168,7 +175,7 @@ def signed_note(
     interventions: tuple[str, ...] = ("improve_communication",),
     homework_reviewed: tuple[str, ...] = (),
     homework_assigned: tuple[str, ...] = (),
-):
+) -> SessionNote:
     """A DAP note on ``therapy``, signed by ``owner``, through the note operations; the
     homework lists hold assignment ids."""
     from reconnect_clinic.notes.operations import save_note, sign_note
@@ -189,3 +196,59 @@ def signed_note(
     sign_note(note, owner, based_on_version=note.version)
     db_session().commit()
     return note
+
+
+def rating_links(owner: Therapist, for_session: TherapySession) -> dict[str, str]:
+    """Rating links for each partner who attended ``for_session``: role -> token."""
+    from reconnect_clinic.ratings.operations import send_rating_links
+
+    made = send_rating_links(for_session, owner)
+    db_session().commit()
+    return {item.role: item.issued.token for item in made}
+
+
+def rating_link(owner: Therapist, for_session: TherapySession, partner: Partner) -> str:
+    """A rating link for ``partner`` alone (who attended ``for_session``): its token."""
+    from reconnect_clinic.ratings.operations import send_rating_links
+
+    (made,) = send_rating_links(for_session, owner, only=partner.role)
+    db_session().commit()
+    return made.issued.token
+
+
+def measures_link(
+    owner: Therapist,
+    partner: Partner,
+    *,
+    instruments: str = "csi4,phq9",
+    due_on: date | None = None,
+) -> str:
+    """A measures administration for ``partner`` (due today unless said) with its link;
+    returns the link's token."""
+    import sqlalchemy as sa
+
+    from reconnect_clinic.measures.operations import PURPOSE
+    from reconnect_clinic.models import MeasureAdministration, utcnow
+    from reconnect_clinic.security.links.tokens import issue_link
+
+    if due_on is None:  # one administration per partner and day: the next free day
+        made = db_session().scalar(
+            sa.select(sa.func.count(MeasureAdministration.id)).where(
+                MeasureAdministration.partner_id == partner.id
+            )
+        )
+        due_on = date.today() + timedelta(days=made or 0)  # noqa: DTZ011
+    issued = issue_link(partner, PURPOSE, created_by=owner, lifetime=timedelta(days=10))
+    db_session().add(
+        MeasureAdministration(
+            couple_id=partner.couple_id,
+            partner_id=partner.id,
+            due_on=due_on,
+            instruments=instruments,
+            link_id=issued.link.id,
+            sent_at=utcnow(),
+            sent_via="copy",
+        )
+    )
+    db_session().commit()
+    return issued.token

@@ -11,7 +11,7 @@ import contextvars
 import io
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
@@ -19,6 +19,9 @@ from pypdf import PdfReader
 
 from reconnect_clinic.state import get_state
 from tests import factories
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 SERVER_URL = os.environ.get("RECONNECT_CLINIC_TEST_DATABASE_URL")
 # Fixed test keys (never used anywhere else): 32 bytes each, base64.
@@ -123,7 +126,7 @@ def pdf_text(pdf: bytes) -> str:
 CHROMIUM = "/usr/bin/chromium"
 
 
-def answer_every_question(page) -> None:
+def answer_every_question(page: Page) -> None:
     """Choose an option in every radio group on the page and tick consent boxes."""
     groups = page.locator("fieldset.question")
     for index in range(groups.count()):
@@ -136,7 +139,7 @@ def answer_every_question(page) -> None:
         page.fill("#signature", "Browser Partner")
 
 
-def tab_to(page, name: str, limit: int = 60) -> None:
+def tab_to(page: Page, name: str, limit: int = 60) -> None:
     """Press Tab until the control named ``name`` has the focus, as a keyboard user would."""
     for _ in range(limit):
         page.keyboard.press("Tab")
@@ -145,7 +148,7 @@ def tab_to(page, name: str, limit: int = 60) -> None:
     raise AssertionError(f"Tab never reached {name!r}")
 
 
-def fill_pages(page, count: int) -> None:
+def fill_pages(page: Page, count: int) -> None:
     for _ in range(count):
         answer_every_question(page)
         if page.locator("#hopes").count():

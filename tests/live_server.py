@@ -105,7 +105,8 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]  # (host, port) for an IPv4 socket
+        return port
 
 
 class LiveServer:

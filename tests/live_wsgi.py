@@ -16,6 +16,9 @@ app = create_app(
         "RECONNECT_CLINIC_ENCRYPTION_KEYS": json.loads(os.environ["LIVE_ENCRYPTION_KEYS"]),
         "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": os.environ["LIVE_ENCRYPTION_KEY_ID"],
         "RECONNECT_CLINIC_ADMINS_SEE_ALL_CASES": True,
+        # Not app.testing, so the lazy warm-up would start PDF workers in every server
+        # (tests/test_warm_up.py turns it on where it is the subject).
+        "RECONNECT_CLINIC_PDF_WARM_UP": os.environ.get("LIVE_PDF_WARM_UP") == "1",
         # Shared failure counts for the workers (tests/test_login_limits.py).
         "RECONNECT_CLINIC_RATELIMIT_STORAGE_URI": os.environ.get(
             "LIVE_RATELIMIT_STORAGE_URI", "memory://"

@@ -106,7 +106,9 @@ def origin_header(policy: str, document_url: str, target_url: str) -> str:
     return serialised
 
 
-def form_post_headers(policy_header: str | None, document_url: str, target_url: str) -> dict:
+def form_post_headers(
+    policy_header: str | None, document_url: str, target_url: str
+) -> dict[str, str]:
     """The headers a browser adds to a form on ``document_url`` (served with
     ``policy_header``) when it is sent to ``target_url``."""
     policy = parse_policy(policy_header)

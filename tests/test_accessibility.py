@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +57,7 @@ EXCUSED = {
     "/clinic/static/<path:filename>": "the clinic's CSS and JS files, not pages",
     "/static/<path:filename>": "the host app's static files, not pages",
     "/clinic/couples/<uuid:couple_id>/export.zip": "a file download (ZIP)",
+    "/clinic/tasks/<uuid:task_id>/download": "a queued job's file download (a ZIP or PDF)",
     "/clinic/couples/<uuid:couple_id>/homework.csv": "a file download (CSV)",
     "/clinic/homework.csv": "a file download (CSV)",
     "/clinic/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/handout.pdf": (
@@ -66,6 +68,9 @@ EXCUSED = {
     ),
     "/clinic/couples/<uuid:couple_id>/progress-report.pdf": "a file download (PDF)",
     "/clinic/couples/<uuid:couple_id>/intake-summary.pdf": "a file download (PDF)",
+    "/clinic/couples/<uuid:couple_id>/partners/<role>/fhir.json": (
+        "a file download (FHIR JSON for an EHR, not a page: nothing for axe to read)"
+    ),
     "/clinic/homework/<uuid:link_id>/<uuid:assignment_id>.ics": "a calendar file download",
     "/clinic/leave": (
         "a redirect to the practice's neutral quick-exit site, outside the clinic (the walk "
@@ -191,6 +196,35 @@ def _walk_homework(walk: Walk, page: Any, token: str, who: str) -> None:
     walk.check(page, f"{who}: homework after a check-in")
 
 
+def _walk_measures(walk: Walk, page: Any, token: str, who: str) -> None:
+    """A partner opens their measures link, sends it empty (the errors beside each
+    question), answers it, and sees it done (measures/views.py)."""
+    path = f"/clinic/m/{token}"
+    page.goto(f"{walk.base}{path}")
+    walk.opened.add(path)
+    walk.check(page, f"{who}: measures")
+    _submit(page, "Send my answers")
+    walk.check(page, f"{who}: measures sent empty")
+    answer_every_question(page)
+    _submit(page, "Send my answers")
+    assert "/done" in page.url, page.url
+    walk.check(page, f"{who}: measures done")
+
+
+def _walk_rating(walk: Walk, page: Any, token: str, who: str) -> None:
+    """A partner opens their session rating link, sends it empty (the errors beside each
+    question), answers it, and sees the thanks (ratings/views.py)."""
+    path = f"/clinic/r/{token}"
+    page.goto(f"{walk.base}{path}")
+    walk.opened.add(path)
+    walk.check(page, f"{who}: session rating")
+    _submit(page, "Send my answers")
+    walk.check(page, f"{who}: session rating sent empty")
+    answer_every_question(page)
+    _submit(page, "Send my answers")
+    walk.check(page, f"{who}: session rating saved")
+
+
 def _therapist_pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
     couple = f"/clinic/couples/{ids['couple']}"
     signed = f"{couple}/sessions/{ids['signed']}"
@@ -213,6 +247,8 @@ def _therapist_pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
         (f"{signed}/report", "session report preview"),
         (f"{couple}/progress-report", "progress report preview"),
         (f"{couple}/intake-summary", "intake summary preview"),
+        (f"{couple}/measures/schedule", "measures schedule"),
+        (f"{couple}/celebrate", "celebrate progress"),
         ("/clinic/homework", "homework caseload"),
         ("/clinic/exercises", "exercises"),
         ("/clinic/exercises/new", "new exercise"),
@@ -236,6 +272,7 @@ def _build_case(app: Any) -> dict[str, Any]:
     a signed note and a draft, and a custom exercise; a second therapist for the
     two-factor pages."""
     from reconnect_clinic.homework.operations import save_custom_exercise
+    from reconnect_clinic.measures.operations import save_schedule
     from reconnect_clinic.state import db_session
 
     with app.app_context():
@@ -272,9 +309,62 @@ def _build_case(app: Any) -> dict[str, Any]:
             "intake_b": factories.intake_link(owner, couple.partner_b),
             "homework_a": factories.homework_link(owner, couple.partner_a),
             "homework_b": factories.homework_link(owner, couple.partner_b),
+            # Measures once, from today: partner A's link is made here, partner B's is
+            # due, for the therapist to send (measures/views.py).
+            "measures_a": factories.measures_link(owner, couple.partner_a),
+            # Partner B's rating of the signed session; the therapist sends the draft
+            # session's rating links in the walk (ratings/views.py).
+            "rating_b": factories.rating_link(owner, signed, couple.partner_b),
         }
+        save_schedule(
+            couple,
+            owner,
+            instruments=["csi4", "phq9"],
+            cadence="once",
+            every_weeks=None,
+            starts_on=date.today(),  # noqa: DTZ011 - as the factories' dates
+        )
+        db_session().commit()
         db_session().remove()
     return ids
+
+
+def _walk_queued_export(walk: Walk, page: Any, app: Any, couple_id: Any) -> None:
+    """The progress page of a record export on the real Redis (tests/test_tasks.py), in a
+    queue of its own; without a Redis the walk misses the page and says so below."""
+    import uuid
+
+    try:
+        import redis
+        from rq import SimpleWorker
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()
+    except Exception:  # no RQ or no Redis here: the coverage check names the page
+        return
+    from reconnect_clinic.tasks import jobs, queue
+
+    config = {
+        "RECONNECT_CLINIC_TASK_QUEUE": "redis://127.0.0.1:6379/0",
+        "RECONNECT_CLINIC_TASK_QUEUE_NAME": f"reconnect-clinic-axe-{uuid.uuid4().hex[:8]}",
+    }
+    kept = {key: app.config[key] for key in config}
+    app.config.update(config)
+    jobs.use_app(app)
+    try:
+        page.goto(f"{walk.base}/clinic/couples/{couple_id}/export.zip")
+        walk.check(page, "a record export, waiting for a worker")
+        with app.app_context():
+            rq_queue = queue.get_queue()
+            SimpleWorker([rq_queue], connection=rq_queue.connection).work(
+                burst=True, logging_level="WARNING"
+            )
+            page.locator("[data-task-download]").wait_for()
+            walk.check(page, "a record export, ready")
+            for job_id in rq_queue.finished_job_registry.get_job_ids():
+                rq_queue.fetch_job(job_id).delete()
+            rq_queue.delete(delete_jobs=True)
+    finally:
+        app.config.update(kept)
 
 
 @pytest.fixture(scope="module")
@@ -305,6 +395,10 @@ def walk(server: tuple[str, Any]) -> Iterator[Walk]:
             letter = who[-1].lower()
             _walk_intake(result, page, ids[f"intake_{letter}"], who, with_errors=with_errors)
             _walk_homework(result, page, ids[f"homework_{letter}"], who)
+            if who == "partner A":
+                _walk_measures(result, page, ids["measures_a"], who)
+            if who == "partner B":
+                _walk_rating(result, page, ids["rating_b"], who)
             if who == "partner B":
                 # The homework page left open past the idle limit for links.
                 key = "RECONNECT_CLINIC_LINK_IDLE_TIMEOUT"
@@ -358,10 +452,23 @@ def walk(server: tuple[str, Any]) -> Iterator[Walk]:
         page.goto(f"{base}/clinic/couples/{ids['couple']}")
         _submit(page, "Make a homework link")
         result.check(page, "a new link made")
+        # Partner B's measures, due: sent now, the link shown once to copy.
+        page.goto(f"{base}/clinic/couples/{ids['couple']}")
+        _submit(page, "Send the measures due now")
+        result.check(page, "measures links made")
+        # Rating links for the draft session, shown once to copy.
+        page.goto(f"{base}/clinic/couples/{ids['couple']}/sessions/{ids['draft']}")
+        _submit(page, "Send rating links")
+        result.check(page, "rating links made")
         # The couple's page and the dashboard on a narrow phone screen.
         page.set_viewport_size({"width": 320, "height": 800})
         result.goto(page, f"/clinic/couples/{ids['couple']}", "couple page at 320 px")
         result.goto(page, "/clinic/", "dashboard at 320 px")
+        page.context.close()
+        # A record export on the job queue: its progress page waiting, then done.
+        page = fresh()
+        _sign_in(result, page, "axe-owner@example.org")
+        _walk_queued_export(result, page, app, ids["couple"])
         page.context.close()
         # Partner A's homework link, now replaced by the new one.
         revoked = fresh()

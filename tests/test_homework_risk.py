@@ -209,12 +209,23 @@ def _everything_high() -> dict[str, Any]:
 @pytest.mark.parametrize("tag", sorted(CONTRAINDICATIONS))
 def test_suggestions_leave_out_every_exercise_a_risk_rules_out(tag: str) -> None:
     high = _everything_high()
-    result = suggest(TAXONOMY, LIBRARY, high, high, ruled_out=frozenset({tag}), limit=15)
+    # Every step is suggested: each concern high, and a measured improvement (the only
+    # thing that proposes celebrating progress).
+    improved = ("partner A's PHQ-9 15 → 7",)
+    result = suggest(
+        TAXONOMY,
+        LIBRARY,
+        high,
+        high,
+        ruled_out=frozenset({tag}),
+        limit=15,
+        improvements=improved,
+    )
     offered = {e.slug for item in result.items for e in item.exercises}
     assert offered
     assert all(tag not in LIBRARY.get(slug).contraindications for slug in offered)
     assert result.notes
-    unconstrained = suggest(TAXONOMY, LIBRARY, high, high, limit=15)
+    unconstrained = suggest(TAXONOMY, LIBRARY, high, high, limit=15, improvements=improved)
     held = {e.slug for item in unconstrained.items for e in item.exercises} - offered
     assert held == {e.slug for e in LIBRARY.exercises if tag in e.contraindications}
 

@@ -79,7 +79,7 @@ def shows_token(text: str, token: str) -> bool:
 
 
 @pytest.mark.parametrize("prefix", ["/clinic", "/practice/couples-clinic", ""])
-@pytest.mark.parametrize("kind", ["i", "h"])
+@pytest.mark.parametrize("kind", ["i", "h", "m", "r"])
 def test_every_spelling_of_a_link_is_redacted(kind, prefix):
     variants = {**spellings_of(kind, TOKEN, prefix), **odd_spellings_of(kind, TOKEN, prefix)}
     for name, path in variants.items():
@@ -94,6 +94,16 @@ def test_every_spelling_of_a_link_is_redacted(kind, prefix):
             assert "[token]" in redacted, (name, redacted)
             assert "\n" not in redacted, (name, redacted)  # no forged log line
             assert "\r" not in redacted, (name, redacted)
+
+
+def test_every_link_route_is_redacted(app):
+    """Each address a partner's link opens at (intake, homework, measures, rating, and
+    any purpose added later) loses its token in the log."""
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint == "reconnect_clinic.link_open"]
+    assert len(rules) >= 4
+    for rule in rules:
+        path = rule.rule.replace("<token>", TOKEN)
+        assert not shows_token(redact(f'"GET {path} HTTP/1.1"'), TOKEN), rule.rule
 
 
 def test_redact_paths():

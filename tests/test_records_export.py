@@ -43,6 +43,9 @@ JOINT = {
 }
 B_PRIVATE = {"safety note": "Ocelot-B-safety-note-9090"}
 FLAG_NAMES = ("safety_concern", "safety_discuss", "self_harm_risk")
+# Each partner's answers as FHIR, in their own private folder (fhir/, cases/lifecycle.py).
+A_BUNDLE = "private-to-partner-a/fhir-bundle.json"
+B_BUNDLE = "private-to-partner-b/fhir-bundle.json"
 
 
 def _intake(app: Any, make: Any, owner: Any, partner: Any, **kwargs: Any) -> dict:
@@ -109,9 +112,12 @@ def _files(data: bytes) -> dict[str, str]:
 
 
 def _images(pdf: bytes) -> int:
+    """How many distinct images (the charts) ``pdf`` holds."""
     from pypdf import PdfReader
 
-    return sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages)
+    # Distinct images: pages of one PDF may share one resource dictionary, and each page
+    # then lists every image in it.
+    return len({image.name for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images})
 
 
 def _where(files: dict[str, str], text: str) -> dict[str, int]:
@@ -149,12 +155,15 @@ def test_partner_bs_export_holds_nothing_private_of_partner_a(exported):
         assert _where(files, flag) == {}, flag
     for text in FLAG_TEXT.values():
         assert _where(files, text) == {}, text
+    # B's own FHIR Bundle names the instruments and asks the safety questions (B's own
+    # answers, tests/test_fhir_export.py): the wording is looked for everywhere else.
+    others = {name: body for name, body in files.items() if name != B_BUNDLE}
     for name in ("PHQ-9", "GAD-7"):  # nor A's wellbeing totals in any report
-        assert _where(files, name) == {}, name
+        assert _where(others, name) == {}, name
     # A's safety questions (their wording, in a PDF) and wellbeing answers appear nowhere.
     safety = page_spec(get_state().taxonomy, "safety")
     for question in safety.questions:
-        assert _where(files, question.label) == {}, question.name
+        assert _where(others, question.label) == {}, question.name
     record = json.loads(files["record.json"])
     a_id = exported["couple"].partner_a.id
     for response in record["intake"]:
@@ -190,7 +199,8 @@ def test_partner_bs_export_keeps_the_joint_record_and_bs_own_private_part(export
             assert _where(files, marker), what
     assert _where(files, JOINT["session data"]) == {"record.json": 1}
     assert _where(files, B_PRIVATE["safety note"]) == {
-        "private-to-partner-b/private-record.json": 1
+        "private-to-partner-b/private-record.json": 1,
+        B_BUNDLE: 1,
     }
     private = json.loads(files["private-to-partner-b/private-record.json"])
     assert private["notice"].startswith("PRIVATE to ")
@@ -202,7 +212,8 @@ def test_partner_as_export_mirrors_it(exported):
     files = exported["files"]["a"]
     assert _where(files, B_PRIVATE["safety note"]) == {}
     assert _where(files, A_PRIVATE["safety note"]) == {
-        "private-to-partner-a/private-record.json": 1
+        "private-to-partner-a/private-record.json": 1,
+        A_BUNDLE: 1,
     }
     assert _where(files, A_PRIVATE["private reflection"]) == {
         "private-to-partner-a/private-record.json": 1
@@ -213,9 +224,12 @@ def test_the_couple_export_holds_each_private_part_once_and_marked(exported):
     files = exported["files"]["couple"]
     mine = "private-to-partner-a/private-record.json"
     for what, marker in A_PRIVATE.items():
-        assert _where(files, marker) == {mine: 1}, what
+        # The safety note is an answer, so it is in A's FHIR Bundle too, beside it.
+        held = {mine: 1, A_BUNDLE: 1} if what == "safety note" else {mine: 1}
+        assert _where(files, marker) == held, what
     assert _where(files, B_PRIVATE["safety note"]) == {
-        "private-to-partner-b/private-record.json": 1
+        "private-to-partner-b/private-record.json": 1,
+        B_BUNDLE: 1,
     }
     readme = files["private-to-partner-a/README.txt"]
     assert readme.startswith("PRIVATE to Alex")

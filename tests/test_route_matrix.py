@@ -67,7 +67,9 @@ from reconnect_clinic.models import (
     HomeworkAssignment,
     HomeworkCheckIn,
     IntakeResponse,
+    MeasureAdministration,
     SessionNote,
+    TherapySession,
     utcnow,
 )
 from reconnect_clinic.notes.operations import save_note
@@ -178,6 +180,7 @@ index                   GET    login     ok    ok    login     login     login  
 .couple_audit           GET    login     ok    404   login     login     login   login
 .couple_export          GET    login     ok    404   login     login     login   login
 .intake_answers         GET    login     ok    404   login     login     login   login
+.partner_fhir           GET    login     ok    404   login     login     login   login
 .risk_assess            POST   login     ok    404   login     login     login   login
 .link_create            POST   login     ok    404   login     login     login   login
 # The link just made, shown once after the post; then the couple's page.
@@ -199,6 +202,24 @@ index                   GET    login     ok    ok    login     login     login  
 .session_report_pdf     GET    login     ok    404   login     login     login   login
 .progress_report        GET    login     ok    404   login     login     login   login
 .intake_summary         GET    login     ok    404   login     login     login   login
+# Session ratings (ratings/views.py): rating links for the signed session's partners, and
+# the links shown once (nothing kept here: back to the session page).
+.rating_links_create    POST   login     ok    404   login     login     login   login
+.rating_links_created   GET    login     ok    404   login     login     login   login
+# Measures through treatment (measures/views.py): the schedule, sending what is due (none
+# is: the scene has no schedule), a new link for partner A's administration, the links
+# shown once (nothing kept here: back to the couple's page), the celebration message.
+.measures_schedule      GET    login     ok    404   login     login     login   login
+.measures_schedule      POST   login     ok    404   login     login     login   login
+.measures_send          POST   login     ok    404   login     login     login   login
+.measures_relink        POST   login     ok    404   login     login     login   login
+.measures_sent          GET    login     ok    404   login     login     login   login
+.measures_celebrate     GET    login     ok    404   login     login     login   login
+.measures_celebrate     POST   login     ok    404   login     login     login   login
+# A queued job's pages (tasks/views.py): the matrix's app has no queue, so no job exists
+# and even the owner gets 404; tests/test_tasks.py checks them with a queue and a job.
+.task_progress          GET    login     404   404   login     login     login   login
+.task_download          GET    login     404   404   login     login     login   login
 
 # partner A's pages, through partner A's link
 .intake_resume          GET    404       404   404   ok        404       410     410
@@ -208,6 +229,11 @@ index                   GET    login     ok    ok    login     login     login  
 .homework_mine          GET    404       404   404   ok        404       410     410
 .homework_calendar      GET    404       404   404   ok        404       410     410
 .homework_check_in      POST   404       404   404   ok        404       410     410
+.rating_page            GET    404       404   404   ok        404       410     410
+.rating_page            POST   404       404   404   ok        404       410     410
+.measures_form          GET    404       404   404   ok        404       410     410
+.measures_form          POST   404       404   404   ok        404       410     410
+.measures_done          GET    404       404   404   ok        404       410     410
 """
 )
 
@@ -219,6 +245,8 @@ _LATE = (
     "reconnect_clinic.homework_dismiss",
     "reconnect_clinic.homework_close",
     "reconnect_clinic.exercise_delete",
+    "reconnect_clinic.measures_relink",
+    "reconnect_clinic.rating_links_create",
     "reconnect_clinic.link_create",
     "reconnect_clinic.link_revoke",
     "reconnect_clinic.logout",
@@ -262,14 +290,34 @@ class Holder:
     homework_token: str
     refs: dict[str, str] = field(default_factory=dict)  # purpose -> link_ref of its page
 
+    # The measures link (measures/views.py), made after the other two.
+    measures_id: uuid.UUID | None = None
+    measures_token: str = ""
+    # The rating link for the signed session (ratings/views.py), made last.
+    rating_id: uuid.UUID | None = None
+    rating_token: str = ""
+
     def link_id(self, purpose: str) -> uuid.UUID:
+        if purpose == "rating" and self.rating_id is not None:
+            return self.rating_id
+        if purpose == "measures" and self.measures_id is not None:
+            return self.measures_id
         return self.intake_id if purpose == "intake" else self.homework_id
 
     def token(self, purpose: str) -> str:
+        if purpose == "rating":
+            return self.rating_token
+        if purpose == "measures":
+            return self.measures_token
         return self.intake_token if purpose == "intake" else self.homework_token
 
     def area(self) -> tuple[str, ...]:
-        return (f"/clinic/intake/{self.intake_id}/", f"/clinic/homework/{self.homework_id}/")
+        return (
+            f"/clinic/intake/{self.intake_id}/",
+            f"/clinic/homework/{self.homework_id}/",
+            f"/clinic/measures/{self.measures_id}/",
+            f"/clinic/rating/{self.rating_id}/",
+        )
 
 
 @dataclass
@@ -344,6 +392,22 @@ def _holder(app: Flask, make: Any, owner: Any, partner: Any) -> Holder:
     page = client.get(f"/clinic/homework/{homework.id}/")
     assert page.status_code == 200, page.status_code
     holder.refs["homework"] = link_ref_from(page.text)
+    holder.measures_token = make.measures_link(owner, partner)
+    holder.measures_id = _open(client, holder.measures_token, "measures").id
+    page = client.get(f"/clinic/measures/{holder.measures_id}/")
+    assert page.status_code == 200, page.status_code
+    holder.refs["measures"] = link_ref_from(page.text)
+    signed = db_session().scalar(
+        sa.select(TherapySession)
+        .where(TherapySession.couple_id == partner.couple_id)
+        .order_by(TherapySession.held_on)
+        .limit(1)
+    )
+    holder.rating_token = make.rating_link(owner, signed, partner)
+    holder.rating_id = _open(client, holder.rating_token, "rating").id
+    page = client.get(f"/clinic/rating/{holder.rating_id}/")
+    assert page.status_code == 200, page.status_code
+    holder.refs["rating"] = link_ref_from(page.text)
     return holder
 
 
@@ -398,11 +462,21 @@ def build_scene(app: Flask, make: Any) -> Scene:
     holder_a = _holder(app, make, owner, partner_a)
     holder_b = _holder(app, make, owner, partner_b)
     session = db_session()
-    for link_id in (expired.intake_id, expired.homework_id):
+    for link_id in (
+        expired.intake_id,
+        expired.homework_id,
+        expired.measures_id,
+        expired.rating_id,
+    ):
         link = session.get(ClientLink, link_id)
         link.revoked_at = None  # only expired: not also revoked by the newer link
         link.expires_at = utcnow() - timedelta(hours=1)
-    for link_id in (revoked.intake_id, revoked.homework_id):
+    for link_id in (
+        revoked.intake_id,
+        revoked.homework_id,
+        revoked.measures_id,
+        revoked.rating_id,
+    ):
         link = session.get(ClientLink, link_id)
         assert link.revoked_at is not None  # revoked when partner B's new link was made
         link.revoked_at = utcnow() - timedelta(minutes=5)
@@ -454,6 +528,10 @@ def _partner_purpose(rule_path: str) -> str | None:
     """The link purpose of a partner page, or None for any other page."""
     if rule_path.startswith("/clinic/intake/<"):
         return "intake"
+    if rule_path.startswith("/clinic/measures/<"):
+        return "measures"
+    if rule_path.startswith("/clinic/rating/<"):
+        return "rating"
     if rule_path.startswith("/clinic/homework/<"):
         return "homework"
     return None
@@ -504,6 +582,17 @@ def build_cell(scene: Scene, rule: Any, method: str, actor: str) -> Cell:
             values[argument] = token_holder.token(purpose)
         elif argument == "filename":
             values[argument] = "clinic.css"
+        elif argument == "task_id":
+            values[argument] = uuid.UUID(int=19)
+        elif argument == "administration_id":
+            # Partner A's open administration (the owner's new link for it keeps its id).
+            partner_a = db_session().get(ClientLink, target_a.link_id("measures")).partner_id
+            values[argument] = db_session().scalar(
+                sa.select(MeasureAdministration.id)
+                .where(MeasureAdministration.partner_id == partner_a)
+                .order_by(MeasureAdministration.due_on.desc())
+                .limit(1)
+            )
         else:
             raise AssertionError(
                 f"{rule.endpoint} ({path}) has an argument {argument!r} this test cannot "
@@ -528,7 +617,9 @@ def build_cell(scene: Scene, rule: Any, method: str, actor: str) -> Cell:
     return Cell(rule.endpoint, method, path, actor, url, data, area)
 
 
-_PARTNER_PAGE = re.compile(r"^/clinic/(intake|homework)/[0-9a-f-]{36}/|^/clinic/[ih]/")
+_PARTNER_PAGE = re.compile(
+    r"^/clinic/(intake|homework|measures|rating)/[0-9a-f-]{36}/|^/clinic/[ihmr]/"
+)
 
 
 def _is_partner_page(path: str) -> bool:
@@ -759,7 +850,8 @@ def test_posts_without_csrf_or_link_ref_are_refused(app, make):
     session = db_session()
     session.expire_all()
     assert session.get(ClientLink, holder_a.intake_id).revoked_at is None
-    assert session.scalar(sa.select(sa.func.count()).select_from(ClientLink)) == 8
+    # Four browsers, each with an intake, a homework, a measures and a rating link.
+    assert session.scalar(sa.select(sa.func.count()).select_from(ClientLink)) == 16
     assert session.get(HomeworkAssignment, scene.assignment_id).closed_on is None
     assert session.get(CustomExercise, scene.exercise_id).deleted_at is None
     assert session.scalar(sa.select(sa.func.count()).select_from(HomeworkCheckIn)) == 0

@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 
 from ..homework.schedule import adherence
 from ..models import (
+    AllianceFlag,
     Assignee,
     CaseSeen,
     Couple,
@@ -72,7 +73,8 @@ def todo_columns() -> list[sa.Label[Any]]:
     """The to-do facts of the case in each row of a query on ``Couple``, as correlated
     subqueries (the viewer and the day are the bind parameters ``VIEWER_PARAMETER`` and
     :data:`TODAY_PARAMETER`), in the order :func:`todo_from_row` reads them: unread
-    intakes, draft notes, new reflections, the next session's date."""
+    intakes, draft notes, new reflections, the next session's date, new
+    split-alliance flags."""
     seen = aliased(CaseSeen)
 
     # A partner's intake is unread while a submitted response of theirs is newer than
@@ -138,11 +140,23 @@ def todo_columns() -> list[sa.Label[Any]]:
         )
         .scalar_subquery()
     )
+    # Split-alliance flags of session ratings (ratings/alliance.py) raised since the
+    # therapist last opened the couple's page: a count, never a rating.
+    new_alliance_flags = (
+        # Per session: a split and a fall in the same session are one alert.
+        sa.select(sa.func.count(sa.distinct(AllianceFlag.therapy_session_id)))
+        .where(
+            AllianceFlag.couple_id == Couple.id,
+            sa.or_(seen_at.is_(None), AllianceFlag.created_at > seen_at),
+        )
+        .scalar_subquery()
+    )
     return [
         unread_intakes.label("unread_intakes"),
         draft_notes.label("draft_notes"),
         new_reflections.label("new_reflections"),
         next_session.label("next_session"),
+        new_alliance_flags.label("alliance_flags"),
     ]
 
 
@@ -155,6 +169,11 @@ class ToDo:
     overdue_homework: int = 0
     new_reflections: int = 0
     next_session: date | None = None
+    alliance_flags: int = 0
+    # From measures/queries.dashboard_measures: administrations missed, and each
+    # reliable improvement not yet celebrated ("Sam: PHQ-9").
+    missed_measures: int = 0
+    improvements: tuple[str, ...] = ()
 
     @property
     def needs_attention(self) -> bool:
@@ -182,7 +201,7 @@ class ToDoItem:
 
 
 #: The kinds of to-do item, most urgent first (after an open risk).
-TODO_KINDS = ("intake", "note", "homework", "reflection")
+TODO_KINDS = ("intake", "note", "homework", "reflection", "alliance", "measures", "progress")
 
 
 def _counted(count: int, one: str, many: str) -> str:
@@ -213,6 +232,23 @@ def todo_items(todo: ToDo) -> tuple[ToDoItem, ...]:
             todo.new_reflections,
             _counted(todo.new_reflections, "new reflection", "new reflections"),
         ),
+        (
+            "alliance",
+            todo.alliance_flags,
+            _counted(todo.alliance_flags, "split-alliance alert", "split-alliance alerts")
+            + " in session ratings",
+        ),
+        (
+            "measures",
+            todo.missed_measures,
+            _counted(todo.missed_measures, "measures administration", "measures administrations")
+            + " missed",
+        ),
+        (
+            "progress",
+            len(todo.improvements),
+            "Reliable improvement to celebrate: " + ", ".join(todo.improvements),
+        ),
     )
     return tuple(ToDoItem(kind, count, text) for kind, count, text in candidates if count)
 
@@ -222,6 +258,7 @@ def todo_from_row(
     draft_notes: int | None = None,
     new_reflections: int | None = None,
     next_session: date | None = None,
+    alliance_flags: int | None = None,
     *,
     overdue_homework: int = 0,
 ) -> ToDo:
@@ -234,6 +271,7 @@ def todo_from_row(
         overdue_homework=overdue_homework,
         new_reflections=new_reflections or 0,
         next_session=next_session,
+        alliance_flags=alliance_flags or 0,
     )
 
 

@@ -25,8 +25,15 @@ from wtforms.validators import (
 )
 
 from ..datebounds import case_opened_problem
+from ..i18n import LANGUAGES
 from ..models import CaseStatus
 from ..text import clean_text
+
+# The partner's language (i18n.py): "" lets their browser decide.
+LANGUAGE_CHOICES = [
+    SelectChoice("", "The browser's language"),
+    *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
+]
 
 STATUS_CHOICES = [
     SelectChoice(CaseStatus.ACTIVE.value, "Active"),
@@ -54,6 +61,13 @@ class PartnerForm(Form):
     )
     pronouns = StringField(
         "Pronouns", validators=[Optional(), Length(max=40)], filters=[clean_text]
+    )
+    language = SelectField(
+        "Language of their pages",
+        choices=LANGUAGE_CHOICES,
+        default="",
+        description="Their questionnaire, homework pages and emails. They can switch on "
+        "their pages; left on the browser's language, it follows what their browser asks for.",
     )
 
 

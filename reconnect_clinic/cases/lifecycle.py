@@ -385,9 +385,18 @@ def _readme(couple: Couple, parts: RecordParts, audience: str | None) -> str:
 
 def joint_progress(report: ProgressReport) -> ProgressReport:
     """The progress report as the joint record prints it: without the wellbeing charts
-    (each partner's PHQ-9 and GAD-7 are in their private folder)."""
+    or changes (each partner's PHQ-9 and GAD-7 are in their private folder)."""
     charts = {slug: spec for slug, spec in report.charts.items() if slug not in WELLBEING_MEASURES}
-    return replace(report, charts=charts)
+    changes = [line for line in report.changes if line.slug not in WELLBEING_MEASURES]
+    # Nor the session ratings: each partner's are private to them and their therapist.
+    return replace(
+        report,
+        charts=charts,
+        changes=changes,
+        ratings=[],
+        ratings_chart=None,
+        ratings_thresholds=None,
+    )
 
 
 def joint_intake(intake: CoupleIntake) -> CoupleIntake:
@@ -398,6 +407,10 @@ def joint_intake(intake: CoupleIntake) -> CoupleIntake:
     )
 
 
+# Each partner's FHIR Bundle, in their private folder of the export.
+FHIR_BUNDLE = "fhir-bundle.json"
+
+
 def private_folder(role: str) -> str:
     return f"private-to-partner-{role}"
 
@@ -406,10 +419,15 @@ def export_zip(couple: Couple, pdfs: dict[str, bytes], *, audience: str | None =
     """The case's record as ``record.json`` plus its PDFs, in one zip file, with each
     partner's private part in a folder of its own. ``audience`` None is the couple's
     record; "a" or "b" the record for that partner alone (see ``for_partner``)."""
+    from ..fhir.builders import bundle_json
+    from ..fhir.queries import bundle_for
+    from ..models import utcnow
+
     parts = split_record(export_record(couple))
     if audience is not None:
         other = "b" if audience == "a" else "a"
         parts = for_partner(parts, audience, partner_record_ids(couple, other))
+    exported_at = utcnow()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", _readme(couple, parts, audience))
@@ -425,6 +443,12 @@ def export_zip(couple: Couple, pdfs: dict[str, bytes], *, audience: str | None =
             archive.writestr(
                 f"{folder}/private-record.json",
                 json.dumps({"notice": notice, **held}, indent=2, ensure_ascii=False),
+            )
+            # The same partner's answers as FHIR R4 (fhir/): theirs alone, private answers
+            # included, so it sits in their private folder.
+            archive.writestr(
+                f"{folder}/{FHIR_BUNDLE}",
+                bundle_json(bundle_for(couple.partner(role), generated_at=exported_at)),
             )
         for name, pdf in sorted(pdfs.items()):
             archive.writestr(f"reports/{name}", pdf)
@@ -448,7 +472,12 @@ def purge_candidates(today: date) -> list[PurgeCandidate]:
             Couple.legal_hold.is_(False),
         )
     )
-    return [PurgeCandidate(*row) for row in rows]
+    # ``until`` is never None here (the query asks for a date); the test says so to mypy.
+    return [
+        PurgeCandidate(couple_id, label, until)
+        for couple_id, label, until in rows
+        if until is not None
+    ]
 
 
 def purge_case(couple_id: uuid.UUID) -> None:

@@ -154,7 +154,7 @@ def case_lines(
             for first, last in ((first_a, last_a), (first_b, last_b))
             if first is not None
         )
-        todo = todo_from_row(*row[9:13], overdue_homework=overdue.get(case_id, 0))
+        todo = todo_from_row(*row[9:14], overdue_homework=overdue.get(case_id, 0))
         lines.append(CaseLine(case_id, label, status, opened_on, closed_on, names, todo=todo))
     return lines
 

@@ -17,6 +17,7 @@ class PartnerDetails:
     last_name: str = ""
     email: str | None = None
     pronouns: str | None = None
+    language: str | None = None  # i18n.LANGUAGES; None: the partner's browser decides
 
 
 @dataclass(frozen=True)
@@ -102,4 +103,5 @@ def _partner_fields(partner: PartnerDetails) -> dict[str, str | None]:
         "last_name": partner.last_name or "",
         "email": (partner.email or "").lower() or None,
         "pronouns": partner.pronouns or None,
+        "language": partner.language or None,
     }

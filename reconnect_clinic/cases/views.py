@@ -9,9 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
-from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..blueprint import RouteTable, signed_in_therapist, therapist_required, with_couple
 from ..homework import library
 from ..homework.operations import ruled_out_tags
 from ..homework.queries import couple_assignments
@@ -19,20 +20,27 @@ from ..homework.recommend import suggest
 from ..homework.summary import assignment_rows, reflections
 from ..intake.summary import CoupleIntake, summarise
 from ..mail import mail_enabled
+from ..measures.queries import (
+    celebration_lines,
+    dashboard_measures,
+    measures_section,
+    with_measures,
+)
 from ..models import (
     ClientLink,
     Couple,
     IntakeResponse,
     IntakeStatus,
     SuggestionDecision,
+    Therapist,
     utcnow,
 )
 from ..notes.queries import couple_sessions
+from ..ratings.views import couple_ratings_context
 from ..readonly import read_only
 from ..risk.panel import RiskPanel, risk_panel
 from ..risk.queries import caseload_open_levels, couple_risk_records, risks_by_role
 from ..risk.views import RiskForm
-from ..security.access import couple_or_404
 from ..security.accounts.forms import PostOnlyForm
 from ..security.audit.log import couple_log, record_event
 from ..security.links.views import NewLinkForm
@@ -49,6 +57,8 @@ from .listing import (
 )
 from .operations import CaseDetails, PartnerDetails, open_case, update_case
 
+routes = RouteTable()
+
 
 def _today() -> date:
     return date.today()  # noqa: DTZ011 - dates a therapist types are in their own day
@@ -61,6 +71,7 @@ def _details(form: CoupleForm) -> CaseDetails:
             last_name=sub.last_name.data or "",
             email=sub.email.data or None,
             pronouns=sub.pronouns.data or None,
+            language=sub.language.data or None,
         )
 
     return CaseDetails(
@@ -73,10 +84,10 @@ def _details(form: CoupleForm) -> CaseDetails:
     )
 
 
-@bp.route("/")
+@routes.route("/")
 @read_only
 @therapist_required
-def dashboard() -> Any:
+def dashboard() -> ResponseReturnValue:
     therapist = signed_in_therapist()
     shown = request.args.get("show", "open")
     if shown not in DASHBOARD_FILTERS:
@@ -86,6 +97,9 @@ def dashboard() -> Any:
     # one statement for every case's risk marker; what needs the therapist first. The
     # view only reads (read_only): the couple's page records what was seen.
     couples = caseload(therapist, status_filter(shown), today)
+    # Missed measures and reliable improvement (measures/queries.py) join each line's
+    # to-do before the lines are ordered and filtered by it.
+    couples = with_measures(couples, dashboard_measures([c.id for c in couples], today))
     if couples:
         levels = caseload_open_levels(therapist, status_filter(shown))
         couples = order_by_attention(couples, levels)
@@ -107,9 +121,9 @@ def dashboard() -> Any:
     )
 
 
-@bp.route("/couples/new", methods=["GET", "POST"])
+@routes.route("/couples/new", methods=["GET", "POST"])
 @therapist_required
-def couple_new() -> Any:
+def couple_new() -> ResponseReturnValue:
     therapist = signed_in_therapist()
     form = CoupleForm()
     if form.validate_on_submit():
@@ -120,11 +134,10 @@ def couple_new() -> Any:
     return render_template("reconnect_clinic/couple_form.html", form=form, couple=None)
 
 
-@bp.route("/couples/<uuid:couple_id>")
+@routes.route("/couples/<uuid:couple_id>")
 @therapist_required
-def couple_detail(couple_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def couple_detail(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     looked_at = utcnow()  # before anything is loaded: what comes later is still new
     partner_ids = [p.id for p in couple.partners]
     session = db_session()
@@ -153,6 +166,8 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
         link_form=NewLinkForm(),
         post_form=PostOnlyForm(),
         mail_enabled=mail_enabled(),
+        **couple_ratings_context(couple),
+        measures=measures_section(couple, _today()),
     )
     record_event("couple.view", actor=therapist, record=couple, couple_id=couple.id)
     for item in intake.partners:
@@ -171,11 +186,10 @@ def couple_detail(couple_id: uuid.UUID) -> Any:
     return page
 
 
-@bp.route("/couples/<uuid:couple_id>/edit", methods=["GET", "POST"])
+@routes.route("/couples/<uuid:couple_id>/edit", methods=["GET", "POST"])
 @therapist_required
-def couple_edit(couple_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def couple_edit(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     form = CoupleForm(obj=None if request.method == "POST" else _form_data(couple))
     if form.validate_on_submit():
         update_case(couple, therapist, _details(form), today=_today())
@@ -204,6 +218,10 @@ def couple_homework(couple: Couple, intake: CoupleIntake) -> dict[str, Any]:
             ruled_out=ruled_out,
             dismissed=dismissed,
             assigned=open_steps,
+            improvements=tuple(
+                f"{line.partner_name}'s {line.name} {line.first} → {line.latest}"
+                for line in celebration_lines(couple)
+            ),
         ),
         "rows": assignment_rows(assignments, couple.partners, _today()),
         "reflections": reflections(assignments, couple.partners)[:20],
@@ -237,7 +255,11 @@ def _form_data(couple: Couple) -> _Obj:
     def partner(role: str) -> _Obj:
         p = couple.partner(role)
         return _Obj(
-            first_name=p.first_name, last_name=p.last_name, email=p.email, pronouns=p.pronouns
+            first_name=p.first_name,
+            last_name=p.last_name,
+            email=p.email,
+            pronouns=p.pronouns,
+            language=p.language or "",
         )
 
     return _Obj(
@@ -250,57 +272,52 @@ def _form_data(couple: Couple) -> _Obj:
     )
 
 
-@bp.route("/couples/<uuid:couple_id>/audit")
+@routes.route("/couples/<uuid:couple_id>/audit")
 @therapist_required
-def couple_audit(couple_id: uuid.UUID) -> Any:
+@with_couple
+def couple_audit(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     """The audit log of one case, for its therapist."""
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
     events = couple_log(couple.id)
     record_event("audit.view", actor=therapist, record=couple, couple_id=couple.id)
     db_session().commit()
     return render_template("reconnect_clinic/couple_audit.html", couple=couple, events=events)
 
 
-@bp.route("/couples/<uuid:couple_id>/export.zip")
+@routes.route("/couples/<uuid:couple_id>/export.zip")
 @therapist_required
-def couple_export(couple_id: uuid.UUID) -> Any:
+@with_couple
+def couple_export(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     """The case's complete record for a records request: JSON of everything, and PDFs.
 
     ``?for=a`` (or ``b``) makes the record for that partner alone, which holds nothing
     private of the other partner (see ``lifecycle.for_partner``)."""
-    from flask import abort
+    from flask import abort, current_app
 
     from ..downloads import ZIP, download, download_name
-    from ..reports import service
-    from .lifecycle import export_zip, joint_intake, joint_progress
+    from ..tasks import jobs, queue
+    from ..tasks.exports import record_export
 
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
     audience = request.args.get("for") or None
     if audience not in (None, "a", "b"):
         abort(404)
     today = _today()
-    progress = service.load_progress_report(couple, today)
-    # The PDFs are the joint record: no partner's private answers or wellbeing measures
-    # (those are in each partner's private folder, once).
-    pdfs = {
-        "progress-report.pdf": service.progress_report_pdf(couple, joint_progress(progress)),
-        "intake-summary.pdf": service.html_to_pdf(
-            service.intake_summary_html(
-                couple, joint_intake(progress.intake), printable=True, include_private=False
+    if queue.enabled():
+        # Made by a worker; the therapist waits on its progress page (tasks/views.py).
+        try:
+            task_id = queue.submit(
+                "export",
+                jobs.export_job,
+                (str(couple.id), str(therapist.id), audience, today.isoformat()),
+                therapist_id=therapist.id,
+                couple_id=couple.id,
+                detail=f"partner {audience}" if audience else None,
             )
-        ),
-    }
-    # A signed report prints its note's risk section, which may speak of the other
-    # partner's private disclosures: not in a partner's own record.
-    reported = couple_sessions(couple) if audience is None else []
-    for therapy_session in reported:
-        if therapy_session.note is not None and therapy_session.note.is_signed:
-            pdfs[f"session-{therapy_session.held_on}-{therapy_session.id}.pdf"] = (
-                service.session_report_pdf(couple, therapy_session)
-            )
-    body = export_zip(couple, pdfs, audience=audience)
+        except Exception:  # Redis down: made here, as without a queue
+            current_app.logger.warning("The job queue is unreachable: the export is made here")
+        else:
+            db_session().commit()
+            return redirect(url_for("reconnect_clinic.task_progress", task_id=task_id), 303)
+    export = record_export(couple, audience, today)
     kind = f"case record partner {audience}" if audience else "case record"
     filename = download_name(couple.label, today, kind, "zip")
     record_event(
@@ -308,7 +325,7 @@ def couple_export(couple_id: uuid.UUID) -> Any:
         actor=therapist,
         record=couple,
         couple_id=couple.id,
-        detail={"files": sorted(pdfs), "for": audience or "couple"},
+        detail={"files": list(export.files), "for": audience or "couple"},
     )
     db_session().commit()
-    return download(body, filename, ZIP)
+    return download(export.body, filename, ZIP)

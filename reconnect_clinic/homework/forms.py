@@ -26,6 +26,7 @@ from wtforms.validators import (
 )
 
 from ..datebounds import homework_span_problem, homework_start_problem
+from ..i18n import lazy_gettext
 from ..models import Assignee, Completion, Frequency
 from ..text import clean_text
 
@@ -111,32 +112,39 @@ class CheckInForm(FlaskForm):
         # security/links/session.py): a long pause before sending never loses the text.
         csrf = False
 
+    # A partner's form: every text is lazy, drawn in the partner's language (i18n.py).
     completion = RadioField(
-        "Did you do it?",
+        lazy_gettext("Did you do it?"),
         choices=[
-            SelectChoice(Completion.DONE.value, "Done"),
-            SelectChoice(Completion.PARTLY.value, "Partly"),
-            SelectChoice(Completion.NOT_DONE.value, "Not this time"),
+            SelectChoice(Completion.DONE.value, lazy_gettext("Done")),
+            SelectChoice(Completion.PARTLY.value, lazy_gettext("Partly")),
+            SelectChoice(Completion.NOT_DONE.value, lazy_gettext("Not this time")),
         ],
-        validators=[InputRequired("Please choose an answer.")],
+        validators=[InputRequired(lazy_gettext("Please choose an answer."))],
     )
     helpfulness = RadioField(
-        "How helpful was it?",
+        lazy_gettext("How helpful was it?"),
         choices=[
-            SelectChoice(str(n), label)
-            for n, label in ((1, "1 · not at all"), (2, "2"), (3, "3"), (4, "4"), (5, "5 · very"))
+            SelectChoice("1", lazy_gettext("1 · not at all")),
+            SelectChoice("2", "2"),
+            SelectChoice("3", "3"),
+            SelectChoice("4", "4"),
+            SelectChoice("5", lazy_gettext("5 · very")),
         ],
         validators=[Optional()],
     )
     reflection = TextAreaField(
-        "Your reflection, in your own words (optional)",
+        lazy_gettext("Your reflection, in your own words (optional)"),
         validators=[
             Optional(),
-            Length(max=4000, message="Please keep this under 4000 characters."),
+            Length(
+                max=4000,
+                message=lazy_gettext("Please keep this under %(limit)s characters.", limit=4000),
+            ),
         ],
         filters=[clean_text],
     )
-    share_with_partner = BooleanField("Share this reflection with my partner")
+    share_with_partner = BooleanField(lazy_gettext("Share this reflection with my partner"))
     client_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
 
 

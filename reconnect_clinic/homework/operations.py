@@ -7,12 +7,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..models import (
     Assignee,
+    ClientLink,
     Couple,
     CustomExercise,
     Frequency,
@@ -28,7 +30,8 @@ from ..risk.queries import risks_by_role
 from ..security.audit.log import record_event
 from ..state import db_session
 from ..taxonomy import Taxonomy
-from .library import CONTRAINDICATION_LABELS, Exercise, Library
+from .library import CONTRAINDICATION_LABELS, Exercise, Library, Mode
+from .library import Frequency as ExerciseFrequency
 
 LIBRARY_PREFIX, CUSTOM_PREFIX = "library:", "custom:"
 
@@ -71,8 +74,9 @@ def custom_as_exercise(custom: CustomExercise, library: Library) -> Exercise:
         step=custom.step,
         title=custom.title,
         purpose=custom.purpose,
-        mode=custom.mode,  # type: ignore[arg-type]
-        frequency=custom.frequency,  # type: ignore[arg-type]
+        # The table's CHECK constraints keep both to the library's values.
+        mode=cast(Mode, custom.mode),
+        frequency=cast(ExerciseFrequency, custom.frequency),
         times_per_week=custom.times_per_week,
         duration_minutes=custom.duration_minutes,
         instructions=tuple(custom.instructions),
@@ -262,7 +266,7 @@ def record_check_in(
     details: CheckInDetails,
     *,
     today: date,
-    actor: object,
+    actor: Therapist | ClientLink | None,
 ) -> tuple[HomeworkCheckIn, bool]:
     """Store one check-in; the same form sent twice stores it once.
 
@@ -298,7 +302,7 @@ def record_check_in(
         return session.scalars(query).one(), False
     record_event(
         "homework.check_in",
-        actor=actor,  # type: ignore[arg-type]
+        actor=actor,
         record=check_in,
         couple_id=assignment.couple_id,
     )

@@ -18,6 +18,13 @@ from .library import Exercise, Library
 # A sign or cause scored at or above this (0-100) is "high" for a partner.
 HIGH_SCORE = 60
 
+# The seed's fifteenth step. It is proposed from measured reliable improvement only
+# (``improvements``), never from a high problem score: celebrating progress a couple has
+# not made would ring false. Each improvement weighs as a concern scored in full, so
+# real progress ranks with the strongest concerns.
+CELEBRATE_STEP = "celebrate_progress"
+PROGRESS_WEIGHT = 100
+
 # What the suggestions say when a couple's risks hold exercises back, by contraindication
 # tag (the exercises carrying the tag are left out; see homework/data/exercises.toml).
 SAFETY_NOTE = (
@@ -81,6 +88,7 @@ def suggest(
     assigned: frozenset[str] = frozenset(),
     limit: int = 5,
     high: int = HIGH_SCORE,
+    improvements: tuple[str, ...] = (),
 ) -> Suggestions:
     """The healing steps that fit a couple best, with their reasons.
 
@@ -88,7 +96,9 @@ def suggest(
     None). Steps the therapist dismissed or already assigned are left out. ``ruled_out``
     holds the contraindication tags of the couple's risks
     (``reconnect_clinic.risk.contraindication_tags``): no exercise carrying one is
-    offered, and the result says why.
+    offered, and the result says why. ``improvements`` are the measured reliable
+    improvements, in words ("Sam's PHQ-9 15 → 7"): the only thing that proposes
+    celebrating progress.
     """
     weights: dict[str, int] = {}
     reasons: dict[str, list[str]] = {}
@@ -100,10 +110,21 @@ def suggest(
         who = "both partners" if high_a and high_b else ("partner A" if high_a else "partner B")
         because = f"{who} scored high on {concern.title.lower()}"
         for link in taxonomy.links_from(concern.slug):
+            if link.step == CELEBRATE_STEP:
+                continue
             weights[link.step] = (
-                weights.get(link.step, 0) + (a if high_a else 0) + (b if high_b else 0)
+                # (``or 0``: a high score is never None, which mypy cannot see.)
+                weights.get(link.step, 0)
+                + ((a or 0) if high_a else 0)
+                + ((b or 0) if high_b else 0)
             )
             reasons.setdefault(link.step, []).append(f"{because} ({link.rationale})")
+
+    if improvements:
+        weights[CELEBRATE_STEP] = PROGRESS_WEIGHT * len(improvements)
+        reasons[CELEBRATE_STEP] = [
+            f"measures show reliable improvement: {said}" for said in improvements
+        ]
 
     # Every joint exercise carries "ipv" (the library's loader checks it).
     joint_allowed = "ipv" not in ruled_out

@@ -10,6 +10,7 @@ from flask import render_template
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import i18n
 from ..mail import send_mail
 from ..models import Couple, HomeworkAssignment, Partner, ReminderSent
 from ..security.audit.log import record_event
@@ -94,18 +95,18 @@ def send_reminders(today: date) -> tuple[int, int]:
                 session.add(record)
         except IntegrityError:
             continue  # another run got there first
-        body = render_template(
-            "reconnect_clinic/email/homework_reminder.txt",
-            partner=reminder.partner,
-            assignment=reminder.assignment,
-            practice=config("PRACTICE_NAME"),
-        )
-        try:
-            send_mail(
-                reminder.partner.email or "",
-                f"A reminder from {config('PRACTICE_NAME')}",
-                body,
+        # In the partner's language (the therapist's setting): a command has no page.
+        with i18n.language(reminder.partner.language):
+            body = render_template(
+                "reconnect_clinic/email/homework_reminder.txt",
+                partner=reminder.partner,
+                assignment=reminder.assignment,
+                practice=config("PRACTICE_NAME"),
+                **i18n.template_context(),
             )
+            subject = i18n.gettext("A reminder from %(practice)s", practice=config("PRACTICE_NAME"))
+        try:
+            send_mail(reminder.partner.email or "", subject, body)
         except Exception:  # the next run tries again
             session.rollback()
             failed += 1

@@ -237,4 +237,5 @@ def calendar_file(
     alarm.add("trigger", CALENDAR_REMINDER_AFTER_MIDNIGHT)
     event.add_component(alarm)
     calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # unannotated in icalendar
+    return ical

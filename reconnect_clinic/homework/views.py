@@ -1,47 +1,41 @@
-"""Homework routes: the therapist's library, assignments and adherence; each partner's
-homework page through their own link."""
+"""Homework routes for the therapist: the library, assignments and adherence. Each
+partner's homework page, through their own link, is in partner_views.py."""
 
 from __future__ import annotations
 
 import csv
 import io
-import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..downloads import CSV, ICS, download, download_name
+from ..blueprint import RouteTable, signed_in_therapist, therapist_required, with_couple
+from ..downloads import CSV, download, download_name
 from ..models import (
-    ClientLink,
     Couple,
     CustomExercise,
     HomeworkAssignment,
-    LinkPurpose,
-    Partner,
     Therapist,
     utcnow,
 )
 from ..risk.queries import risks_by_role
-from ..security.access import couple_or_404, visible_couples
+from ..security.access import visible_couples
 from ..security.accounts.forms import PostOnlyForm
 from ..security.audit.log import record_event
-from ..security.links.session import link_ref
-from ..security.links.views import after_timeout, partner_context, posted_context
 from ..state import db_session, get_state
 from . import library as library_module
-from .forms import NO_EXERCISE, AssignForm, CheckInForm, ExerciseForm, lines, today
+from .forms import NO_EXERCISE, AssignForm, ExerciseForm, lines, today
 from .operations import (
     CUSTOM_PREFIX,
     LIBRARY_PREFIX,
     AssignmentDetails,
-    CheckInDetails,
     HomeworkError,
     assign,
     close_assignment,
@@ -49,16 +43,14 @@ from .operations import (
     custom_exercises,
     decide_suggestion,
     describe_tags,
-    record_check_in,
     resolve_exercise,
     ruled_out_tags,
     save_custom_exercise,
 )
 from .queries import assignment_or_404, couple_assignments
-from .schedule import calendar_file, calendar_summary
 from .summary import CSV_HEADER, assignment_rows, csv_rows, spreadsheet_safe
 
-PURPOSE = LinkPurpose.HOMEWORK.value
+routes = RouteTable()
 
 
 def _library() -> library_module.Library:
@@ -105,11 +97,10 @@ def exercise_choices(therapist: Therapist, ruled_out: frozenset[str]) -> list[Se
 # --- therapist: assigning -------------------------------------------------------------
 
 
-@bp.route("/couples/<uuid:couple_id>/homework/new", methods=["GET", "POST"])
+@routes.route("/couples/<uuid:couple_id>/homework/new", methods=["GET", "POST"])
 @therapist_required
-def homework_assign(couple_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def homework_assign(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     library = _library()
     risks = risks_by_role(couple)
     ruled_out = ruled_out_tags(risks)
@@ -170,11 +161,10 @@ def homework_assign(couple_id: uuid.UUID) -> Any:
     )
 
 
-@bp.route("/couples/<uuid:couple_id>/homework/suggestions/<step>/dismiss", methods=["POST"])
+@routes.route("/couples/<uuid:couple_id>/homework/suggestions/<step>/dismiss", methods=["POST"])
 @therapist_required
-def homework_dismiss(couple_id: uuid.UUID, step: str) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def homework_dismiss(therapist: Therapist, couple: Couple, step: str) -> ResponseReturnValue:
     if not PostOnlyForm().validate_on_submit():
         abort(400)
     try:
@@ -187,11 +177,12 @@ def homework_dismiss(couple_id: uuid.UUID, step: str) -> Any:
     return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor="homework"))
 
 
-@bp.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/close", methods=["POST"])
+@routes.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/close", methods=["POST"])
 @therapist_required
-def homework_close(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def homework_close(
+    therapist: Therapist, couple: Couple, assignment_id: uuid.UUID
+) -> ResponseReturnValue:
     assignment = assignment_or_404(couple, assignment_id)
     if not PostOnlyForm().validate_on_submit():
         abort(400)
@@ -214,11 +205,10 @@ def _step_titles() -> dict[str, str]:
     return {step.slug: step.title for step in get_state().taxonomy.steps}
 
 
-@bp.route("/couples/<uuid:couple_id>/homework.csv")
+@routes.route("/couples/<uuid:couple_id>/homework.csv")
 @therapist_required
-def homework_csv(couple_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def homework_csv(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     rows = assignment_rows(couple_assignments(couple), couple.partners, today())
     filename = download_name(couple.label, today(), "homework adherence", "csv")
     record_event("homework.export", actor=therapist, record=couple, couple_id=couple.id)
@@ -255,17 +245,17 @@ def _caseload(therapist: Therapist) -> list[tuple[Couple, list[Any]]]:
     ]
 
 
-@bp.route("/homework")
+@routes.route("/homework")
 @therapist_required
-def homework_caseload() -> Any:
+def homework_caseload() -> ResponseReturnValue:
     therapist = signed_in_therapist()
     caseload = _caseload(therapist)
     return render_template("reconnect_clinic/homework_caseload.html", caseload=caseload)
 
 
-@bp.route("/homework.csv")
+@routes.route("/homework.csv")
 @therapist_required
-def homework_caseload_csv() -> Any:
+def homework_caseload_csv() -> ResponseReturnValue:
     therapist = signed_in_therapist()
     rows: list[list[str]] = []
     for couple, assignment_list in _caseload(therapist):
@@ -278,9 +268,9 @@ def homework_caseload_csv() -> Any:
 # --- therapist: exercises --------------------------------------------------------------
 
 
-@bp.route("/exercises")
+@routes.route("/exercises")
 @therapist_required
-def exercises() -> Any:
+def exercises() -> ResponseReturnValue:
     therapist = signed_in_therapist()
     return render_template(
         "reconnect_clinic/exercises.html",
@@ -323,9 +313,9 @@ def _exercise_fields(form: ExerciseForm, based_on: str | None) -> dict[str, obje
     }
 
 
-@bp.route("/exercises/new", methods=["GET", "POST"])
+@routes.route("/exercises/new", methods=["GET", "POST"])
 @therapist_required
-def exercise_new() -> Any:
+def exercise_new() -> ResponseReturnValue:
     therapist = signed_in_therapist()
     form = _exercise_form(None)
     based_on = request.values.get("from") or None
@@ -354,9 +344,9 @@ def _own_exercise_or_404(exercise_id: uuid.UUID, therapist: Therapist) -> Custom
     return exercise
 
 
-@bp.route("/exercises/<uuid:exercise_id>/edit", methods=["GET", "POST"])
+@routes.route("/exercises/<uuid:exercise_id>/edit", methods=["GET", "POST"])
 @therapist_required
-def exercise_edit(exercise_id: uuid.UUID) -> Any:
+def exercise_edit(exercise_id: uuid.UUID) -> ResponseReturnValue:
     therapist = signed_in_therapist()
     exercise = _own_exercise_or_404(exercise_id, therapist)
     form = _exercise_form(exercise)
@@ -372,9 +362,9 @@ def exercise_edit(exercise_id: uuid.UUID) -> Any:
     )
 
 
-@bp.route("/exercises/<uuid:exercise_id>/delete", methods=["POST"])
+@routes.route("/exercises/<uuid:exercise_id>/delete", methods=["POST"])
 @therapist_required
-def exercise_delete(exercise_id: uuid.UUID) -> Any:
+def exercise_delete(exercise_id: uuid.UUID) -> ResponseReturnValue:
     therapist = signed_in_therapist()
     exercise = _own_exercise_or_404(exercise_id, therapist)
     if not PostOnlyForm().validate_on_submit():
@@ -383,135 +373,3 @@ def exercise_delete(exercise_id: uuid.UUID) -> Any:
     db_session().commit()
     flash("Exercise removed from your list.", "success")
     return redirect(url_for(".exercises"))
-
-
-# --- partner: their homework -----------------------------------------------------------
-
-
-def _partner_homework(partner: Partner) -> list[HomeworkAssignment]:
-    return list(
-        db_session().scalars(
-            sa.select(HomeworkAssignment)
-            .where(
-                HomeworkAssignment.couple_id == partner.couple_id,
-                HomeworkAssignment.deleted_at.is_(None),
-                HomeworkAssignment.assignee.in_([partner.role, "both"]),
-            )
-            .options(selectinload(HomeworkAssignment.check_ins))
-            .order_by(HomeworkAssignment.closed_on.is_not(None), HomeworkAssignment.due_on)
-        )
-    )
-
-
-def _partner_assignment_or_404(partner: Partner, assignment_id: uuid.UUID) -> HomeworkAssignment:
-    assignment = db_session().get(HomeworkAssignment, assignment_id)
-    if (
-        assignment is None
-        or assignment.deleted_at is not None
-        or assignment.couple_id != partner.couple_id
-        or not assignment.is_for(partner.role)
-    ):
-        abort(404)
-    return assignment
-
-
-@bp.route("/homework/<uuid:link_id>/")
-def homework_mine(link_id: uuid.UUID) -> Any:
-    context = partner_context(PURPOSE, link_id)
-    if isinstance(context, Response):
-        return context
-    link, _ = context
-    partner = link.partner
-    assignments = _partner_homework(partner)
-    record_event("homework.view", actor=link, record=partner, couple_id=partner.couple_id)
-    db_session().commit()
-    return _render_mine(link, assignments, forms={})
-
-
-def _render_mine(
-    link: ClientLink,
-    assignments: list[HomeworkAssignment],
-    forms: dict[uuid.UUID, CheckInForm],
-) -> str:
-    return render_template(
-        "reconnect_clinic/homework_mine.html",
-        partner=link.partner,
-        link=link,
-        link_ref=link_ref(link),
-        assignments=assignments,
-        forms={a.id: forms.get(a.id) or _fresh_form() for a in assignments},
-        calendar_title=calendar_summary,
-        client_page=True,
-    )
-
-
-def _fresh_form() -> CheckInForm:
-    form = CheckInForm(formdata=None)
-    form.client_key.data = secrets.token_urlsafe(24)
-    return form
-
-
-@bp.route("/homework/<uuid:link_id>/<uuid:assignment_id>/check-in", methods=["POST"])
-def homework_check_in(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
-    sent = posted_context(PURPOSE, link_id)
-    if isinstance(sent, Response):
-        return sent
-    link = sent.link
-    partner = link.partner
-    assignment = _partner_assignment_or_404(partner, assignment_id)
-    form = CheckInForm()
-    if not form.validate():
-        if sent.keep_only:  # past the idle limit nothing is shown again, errors included
-            return after_timeout(link, kept=False)
-        # Shown again with every answer as typed and the errors beside them.
-        return _render_mine(link, _partner_homework(partner), {assignment.id: form})
-    check_in, created = record_check_in(
-        assignment,
-        partner,
-        CheckInDetails(
-            client_key=form.client_key.data or "",
-            completion=form.completion.data or "",
-            helpfulness=int(form.helpfulness.data) if form.helpfulness.data else None,
-            reflection=form.reflection.data or None,
-            share_with_partner=bool(form.share_with_partner.data),
-        ),
-        today=today(),
-        actor=link,
-    )
-    db_session().commit()
-    if sent.keep_only:
-        # Sent past the idle limit from the same link session: saved, and the page
-        # says so without showing any homework until the link is opened again.
-        return after_timeout(link, kept=True)
-    if check_in.late:
-        flash(
-            f"“{assignment.title}” was closed on {assignment.closed_on}, so this check-in "
-            "no longer counts toward it, but it is saved and your therapist will see it.",
-            "info",
-        )
-    elif created:
-        flash(f"Check-in saved for “{assignment.title}”. Thank you.", "success")
-    else:
-        flash("That check-in was already saved.", "info")
-    return redirect(url_for(".homework_mine", link_id=link.id, _anchor=f"a-{assignment.id}"))
-
-
-@bp.route("/homework/<uuid:link_id>/<uuid:assignment_id>.ics")
-def homework_calendar(link_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
-    context = partner_context(PURPOSE, link_id)
-    if isinstance(context, Response):
-        return context
-    link, _ = context
-    assignment = _partner_assignment_or_404(link.partner, assignment_id)
-    body = calendar_file(
-        uid_base=str(assignment.id),
-        summary=calendar_summary(str(assignment.content.get("mode", "individual"))),
-        frequency=assignment.frequency,
-        times_per_week=assignment.times_per_week,
-        starts_on=assignment.starts_on,
-        due_on=assignment.due_on,
-        duration_minutes=int(assignment.content.get("duration_minutes", 15)),
-        created=assignment.created_at,
-    )
-    # A partner's own file, seen on their phone: its name says nothing of who or what.
-    return download(body, f"reminder_{assignment.starts_on.isoformat()}.ics", ICS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,10 +55,23 @@ def consent_document(text: str, no_secrets_policy: str | None) -> ConsentDocumen
 
 def configured_consent() -> ConsentDocument:
     """The current app's consent (``RECONNECT_CLINIC_CONSENT_TEXT`` and
-    ``RECONNECT_CLINIC_NO_SECRETS_POLICY``)."""
+    ``RECONNECT_CLINIC_NO_SECRETS_POLICY``), in the partner's language (i18n.py).
+
+    Only the built-in text has a translation: a practice's own text is shown, and
+    signed, in its own words. The page and the signature both come from here, so what
+    is stored as signed is what the partner read, in the language they read it in.
+    """
+    from .. import i18n
     from ..state import config
 
-    return consent_document(config("CONSENT_TEXT"), config("NO_SECRETS_POLICY"))
+    def shown(text: str | None) -> str | None:
+        # gettext("") would answer with the catalogue's header.
+        return i18n.gettext(text) if text else text
+
+    document = consent_document(
+        shown(config("CONSENT_TEXT")) or "", shown(config("NO_SECRETS_POLICY"))
+    )
+    return replace(document, policy_heading=shown(NO_SECRETS_HEADING) or NO_SECRETS_HEADING)
 
 
 def consent_pending(response: IntakeResponse, slugs: Sequence[str]) -> bool:

@@ -10,13 +10,14 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Field, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..i18n import lazy_gettext
 from ..taxonomy import Taxonomy
 from ..text import clean_text
 from .content import IntakePageSpec, Question, pages_for
 
 _FORMS: dict[tuple[str, str], type[FlaskForm]] = {}
 
-_PLEASE_CHOOSE = "Please choose an answer."
+_PLEASE_CHOOSE = lazy_gettext("Please choose an answer.")
 
 
 class ChoiceField(RadioField):
@@ -30,30 +31,43 @@ class ChoiceField(RadioField):
 
 
 def _field(question: Question) -> Field:
-    description = question.hint
+    # The classes are built once, so every text is translated when it is drawn, in the
+    # partner's language (i18n.py); content.py marks the texts for the catalogue.
+    # A validated instrument's item ("<instrument>:<number>") keeps its own wording: it
+    # is never translated by us (see i18n_extract.py).
+    own = ":" not in question.item_id
+    description = lazy_gettext(question.hint) if question.hint and own else question.hint
+    label = lazy_gettext(question.label) if own else question.label
     if question.kind == "radio":
         return ChoiceField(
-            question.label,
-            choices=[SelectChoice(value, label) for value, label in question.choices],
+            label,
+            choices=[
+                SelectChoice(value, lazy_gettext(choice) if own else choice)
+                for value, choice in question.choices
+            ],
             validators=[InputRequired(_PLEASE_CHOOSE)] if question.required else [Optional()],
             description=description,
         )
     if question.kind == "checkbox":
         return BooleanField(
-            question.label,
-            validators=[DataRequired("Please tick this box to agree.")]
+            label,
+            validators=[DataRequired(lazy_gettext("Please tick this box to agree."))]
             if question.required
             else [],
             description=description,
         )
     length = Length(
         max=question.max_length,
-        message=f"Please keep this under {question.max_length} characters.",
+        message=lazy_gettext(
+            "Please keep this under %(limit)s characters.", limit=question.max_length
+        ),
     )
-    required = [DataRequired("Please fill this in.")] if question.required else [Optional()]
+    required = (
+        [DataRequired(lazy_gettext("Please fill this in."))] if question.required else [Optional()]
+    )
     field_class = TextAreaField if question.kind == "textarea" else StringField
     return field_class(
-        question.label,
+        label,
         validators=[*required, length],
         filters=[clean_text],
         description=description,

@@ -6,6 +6,7 @@ click, a second tab or a retry after a lost connection stores exactly one thing.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -242,5 +243,5 @@ def submit_intake(
     return Submission(response, newly_submitted=True)
 
 
-def _couple_id(partner_id: object) -> object:
+def _couple_id(partner_id: uuid.UUID) -> uuid.UUID | None:
     return db_session().scalar(sa.select(Partner.couple_id).where(Partner.id == partner_id))

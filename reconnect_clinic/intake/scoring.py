@@ -103,6 +103,7 @@ def measure_points(instrument_slug: str, values: PageValues) -> list[int]:
     for item in instrument.items:
         raw = page.get(measure_field(instrument_slug, item.number))
         try:
+            # arg-type: an unanswered item is None, whose TypeError is caught below.
             points.append(int(raw))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ValueError(f"{instrument.name} item {item.number}: no answer") from None
@@ -199,6 +200,7 @@ def _flatten(values: PageValues) -> dict[str, str]:
 
 def _int_in_range(raw: str | None, low: int, high: int) -> int | None:
     try:
+        # arg-type: None (no answer) raises TypeError, caught below.
         value = int(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None

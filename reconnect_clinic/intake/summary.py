@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import measures
 from ..measures.severity import (
@@ -124,7 +124,10 @@ class CoupleIntake:
         return [p for p in self.partners if p.flags]
 
 
-def latest(rows: Iterable[Any], key: str = "created_at") -> Any | None:
+_Record = TypeVar("_Record")
+
+
+def latest(rows: Iterable[_Record], key: str = "created_at") -> _Record | None:
     ordered = sorted(rows, key=lambda r: getattr(r, key))
     return ordered[-1] if ordered else None
 
@@ -137,12 +140,12 @@ def summarise(
     now: datetime,
 ) -> CoupleIntake:
     by_partner: dict[uuid.UUID, list[IntakeResponse]] = {}
-    for response in responses:
-        by_partner.setdefault(response.partner_id, []).append(response)
+    for given in responses:
+        by_partner.setdefault(given.partner_id, []).append(given)
     links_by_partner: dict[uuid.UUID, list[ClientLink]] = {}
-    for link in links:
-        if link.purpose == "intake":
-            links_by_partner.setdefault(link.partner_id, []).append(link)
+    for sent in links:
+        if sent.purpose == "intake":
+            links_by_partner.setdefault(sent.partner_id, []).append(sent)
 
     total = len(page_slugs(taxonomy))
     items = []
@@ -260,4 +263,5 @@ def _measure_rows(a: PartnerIntake | None, b: PartnerIntake | None) -> list[Meas
 def _measure(partner: PartnerIntake | None, slug: str) -> dict[str, Any] | None:
     if partner is None or not partner.scores:
         return None
-    return partner.scores.get("measures", {}).get(slug)
+    found: dict[str, Any] | None = partner.scores.get("measures", {}).get(slug)
+    return found

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ..blueprint import bp, signed_in_therapist, therapist_required
+from .. import i18n
+from ..blueprint import RouteTable, therapist_required, with_couple
 from ..cases.attention import mark_seen
-from ..models import ClientLink, IntakeResponse, IntakeStatus, LinkPurpose, utcnow
+from ..models import (
+    ClientLink,
+    Couple,
+    IntakeResponse,
+    IntakeStatus,
+    LinkPurpose,
+    Therapist,
+    utcnow,
+)
 from ..risk import intake_disclosures, newly_disclosed
 from ..risk.resources import CrisisResource, CrisisSupport, support_kinds
 from ..security.audit.log import record_event
@@ -23,8 +33,8 @@ from ..security.links.views import (
     after_timeout,
     duration_words,
     partner_context,
-    partner_or_404,
     posted_context,
+    role_partner_or_404,
 )
 from ..state import config, db_session, get_state
 from .consent import CONSENT_PAGE, configured_consent, consent_pending
@@ -39,18 +49,21 @@ from .operations import (
     submit_intake,
 )
 
+routes = RouteTable()
+
 PURPOSE = LinkPurpose.INTAKE.value
+ALREADY_SENT = i18n.N_("Your answers were already sent to your therapist. Nothing was changed.")
 
 
 # --- therapist side -------------------------------------------------------------------
 
 
-@bp.route("/couples/<uuid:couple_id>/partners/<role>/intake")
+@routes.route("/couples/<uuid:couple_id>/partners/<role>/intake")
 @therapist_required
-def intake_answers(couple_id: uuid.UUID, role: str) -> Any:
+@with_couple
+def intake_answers(therapist: Therapist, couple: Couple, role: str) -> ResponseReturnValue:
     """Every answer one partner gave, for the therapist."""
-    therapist = signed_in_therapist()
-    couple, partner = partner_or_404(couple_id, role)
+    partner = role_partner_or_404(couple, role)
     looked_at = utcnow()  # before the answers are loaded
     taxonomy = get_state().taxonomy
     responses = (
@@ -83,12 +96,9 @@ def intake_answers(couple_id: uuid.UUID, role: str) -> Any:
 # --- partner side ---------------------------------------------------------------------
 
 
-@bp.route("/intake/<uuid:link_id>/")
-def intake_resume(link_id: uuid.UUID) -> Any:
-    context = partner_context(PURPOSE, link_id)
-    if isinstance(context, Response):
-        return context
-    link, _ = context
+@routes.route("/intake/<uuid:link_id>/")
+def intake_resume(link_id: uuid.UUID) -> ResponseReturnValue:
+    link, _ = partner_context(PURPOSE, link_id)
     taxonomy = get_state().taxonomy
     response = response_for_link(link, taxonomy)
     db_session().commit()
@@ -100,24 +110,26 @@ def intake_resume(link_id: uuid.UUID) -> Any:
     return redirect(url_for(".intake_page", link_id=link.id, page=page))
 
 
-@bp.route("/intake/<uuid:link_id>/<page>", methods=["GET", "POST"])
-def intake_page(link_id: uuid.UUID, page: str) -> Any:
+@routes.route("/intake/<uuid:link_id>/<page>", methods=["GET", "POST"])
+def intake_page(link_id: uuid.UUID, page: str) -> ResponseReturnValue:
     posted = request.method == "POST"
     keep_only = False  # sent past the idle limit: kept as a draft, nothing shown
     if posted:
-        sent = posted_context(PURPOSE, link_id)
-        if isinstance(sent, Response) or (
-            sent.keep_only and request.form.get("action") == "autosave"
-        ):
-            # A draft saved on its own past the idle limit is refused (clinic.js says
-            # so); the page's own button keeps it (below), once.
-            return Response(status=409) if request.form.get("action") == "autosave" else sent
+        # A draft saved on its own that cannot be kept, or that comes past the idle
+        # limit, is refused (clinic.js says so); the page's own button keeps it (below),
+        # once.
+        autosave = request.form.get("action") == "autosave"
+        try:
+            sent = posted_context(PURPOSE, link_id)
+        except HTTPException:
+            if autosave:
+                return Response(status=409)
+            raise
+        if sent.keep_only and autosave:
+            return Response(status=409)
         link, keep_only = sent.link, sent.keep_only
     else:
-        context = partner_context(PURPOSE, link_id)
-        if isinstance(context, Response):
-            return context
-        link, _ = context
+        link, _ = partner_context(PURPOSE, link_id)
     taxonomy = get_state().taxonomy
     slugs = page_slugs(taxonomy)
     if page not in slugs:
@@ -129,7 +141,7 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         if keep_only:
             return after_timeout(link, kept=False)
         if posted:
-            flash("Your answers were already sent to your therapist. Nothing was changed.")
+            flash(i18n.gettext(ALREADY_SENT))
         return redirect(url_for(".intake_done", link_id=link.id))
     if page != CONSENT_PAGE and consent_pending(response, slugs):
         # Consent first: nothing is asked, or saved, before the partner has signed.
@@ -179,7 +191,7 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         db_session().rollback()
         if keep_only:
             return after_timeout(link, kept=False)
-        flash("Your answers were already sent to your therapist. Nothing was changed.")
+        flash(i18n.gettext(ALREADY_SENT))
         return redirect(url_for(".intake_done", link_id=link.id))
     stored = response.page_values()
     kept: frozenset[str] = frozenset()
@@ -207,11 +219,13 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
             next_page=None if action == "autosave" else (page if stay else following_page),
             actor=link,
         )
+        # The language the questions were shown in (i18n.py), kept with the answers.
+        response.language = i18n.current_language()
     except IntakeClosed:
         db_session().rollback()
         if keep_only:
             return after_timeout(link, kept=False)
-        flash("Your answers were already sent to your therapist. Nothing was changed.")
+        flash(i18n.gettext(ALREADY_SENT))
         return redirect(url_for(".intake_done", link_id=link.id))
     after = {**stored, page: values}
     now = utcnow()
@@ -227,7 +241,10 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         return after_timeout(link, kept=True)
     if action == "save":
         db_session().commit()
-        flash("Saved. You can close this page and open your link again to carry on.", "success")
+        flash(
+            i18n.gettext("Saved. You can close this page and open your link again to carry on."),
+            "success",
+        )
         return redirect(url_for(".intake_page", link_id=link.id, page=page))
     if action == "back":
         db_session().commit()
@@ -255,11 +272,14 @@ def intake_page(link_id: uuid.UUID, page: str) -> Any:
         )
     except IntakeIncomplete as missing:
         db_session().rollback()
-        flash("A few answers are still needed on this page before you can submit.", "error")
+        flash(
+            i18n.gettext("A few answers are still needed on this page before you can submit."),
+            "error",
+        )
         return redirect(url_for(".intake_page", link_id=link.id, page=missing.page))
     db_session().commit()
     if not submission.newly_submitted:
-        flash("Your answers were already sent to your therapist. Nothing was changed.")
+        flash(i18n.gettext(ALREADY_SENT))
     elif intake_disclosures(after, at=now):
         # The thank-you page offers support for everything the intake disclosed, once:
         # opened again later (perhaps by someone else, from the partner's email) it
@@ -383,8 +403,8 @@ def _support_to_show(link: ClientLink, values: dict[str, dict[str, str]]) -> Sup
     )
 
 
-@bp.route("/leave")
-def quick_exit() -> Any:
+@routes.route("/leave")
+def quick_exit() -> ResponseReturnValue:
     """ "Exit this page": forget every link this browser holds, and leave for a neutral
     site. The link works without JavaScript; clinic.js also takes the page out of the
     browser's history (location.replace). Going back afterwards to any partner page finds
@@ -394,12 +414,9 @@ def quick_exit() -> Any:
     return redirect(config("QUICK_EXIT_URL"))
 
 
-@bp.route("/intake/<uuid:link_id>/done")
-def intake_done(link_id: uuid.UUID) -> Any:
-    context = partner_context(PURPOSE, link_id)
-    if isinstance(context, Response):
-        return context
-    link, _ = context
+@routes.route("/intake/<uuid:link_id>/done")
+def intake_done(link_id: uuid.UUID) -> ResponseReturnValue:
+    link, _ = partner_context(PURPOSE, link_id)
     response = db_session().scalar(
         sa.select(IntakeResponse).where(IntakeResponse.link_id == link.id)
     )

@@ -15,6 +15,7 @@ from .homework import (
 from .intake import IntakePage, IntakeResponse, IntakeStatus, MeasureResult
 from .kept import KeptForm
 from .links import ClientLink, LinkPurpose
+from .measures import Cadence, MeasureAdministration, MeasureSchedule
 from .people import (
     CaseStatus,
     Couple,
@@ -24,6 +25,7 @@ from .people import (
     Therapist,
     person_name,
 )
+from .ratings import AllianceFlag, RatingRequest, SessionRating
 from .risk import RiskAssessment, RiskDisclosure
 from .seen import CaseSeen
 from .sessions import (
@@ -37,8 +39,10 @@ from .sessions import (
 
 __all__ = [
     "TABLE_PREFIX",
+    "AllianceFlag",
     "Assignee",
     "AuditEvent",
+    "Cadence",
     "CaseSeen",
     "CaseStatus",
     "ClientLink",
@@ -54,17 +58,21 @@ __all__ = [
     "IntakeStatus",
     "KeptForm",
     "LinkPurpose",
+    "MeasureAdministration",
     "MeasureResult",
+    "MeasureSchedule",
     "NoteAddendum",
     "NoteStatus",
     "Partner",
     "PartnerRole",
+    "RatingRequest",
     "RecoveryCode",
     "ReminderSent",
     "RiskAssessment",
     "RiskDisclosure",
     "SessionFormat",
     "SessionNote",
+    "SessionRating",
     "StoredReport",
     "SuggestionDecision",
     "Therapist",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,6 +33,14 @@ class Completion(StrEnum):
     NOT_DONE = "not_done"
 
 
+class ContraindicationOverride(TypedDict):
+    """What ``HomeworkAssignment.contraindication_override`` holds: the risk tags the
+    exercise was given in spite of, and the therapist's written reason."""
+
+    tags: list[str]
+    reason: str
+
+
 class CustomExercise(RecordMixin, SoftDeleteMixin, ClinicModel):
     """A therapist's own exercise, written from scratch or edited from a library copy."""
 
@@ -48,19 +57,19 @@ class CustomExercise(RecordMixin, SoftDeleteMixin, ClinicModel):
     based_on: Mapped[str | None] = mapped_column(sa.String(80), default=None)
     # The therapist's own words, which may be written for one couple: sealed.
     title_sealed: Mapped[str] = mapped_column("title", sa.Text)
-    title = Sealed("title")
+    title = Sealed[str]("title")
     purpose_sealed: Mapped[str] = mapped_column("purpose", sa.Text)
-    purpose = Sealed("purpose")
+    purpose = Sealed[str]("purpose")
     mode: Mapped[str] = mapped_column(sa.String(20))
     frequency: Mapped[str] = mapped_column(sa.String(20))
     times_per_week: Mapped[int] = mapped_column(default=0)
     duration_minutes: Mapped[int]
     instructions_sealed: Mapped[str] = mapped_column("instructions", sa.Text)
-    instructions = Sealed("instructions", as_json=True, empty=list)
+    instructions = Sealed[list[str]]("instructions", as_json=True, empty=list)
     reflection_prompts_sealed: Mapped[str] = mapped_column("reflection_prompts", sa.Text)
-    reflection_prompts = Sealed("reflection_prompts", as_json=True, empty=list)
+    reflection_prompts = Sealed[list[str]]("reflection_prompts", as_json=True, empty=list)
     therapist_note_sealed: Mapped[str] = mapped_column("therapist_note", sa.Text)
-    therapist_note = Sealed("therapist_note")
+    therapist_note = Sealed[str]("therapist_note")
 
 
 class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
@@ -91,9 +100,9 @@ class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
     exercise_ref: Mapped[str | None] = mapped_column(sa.String(120), default=None)
     # What was given (a therapist's own exercise is their own words): sealed.
     title_sealed: Mapped[str] = mapped_column("title", sa.Text)
-    title = Sealed("title")
+    title = Sealed[str]("title")
     content_sealed: Mapped[str] = mapped_column("content", sa.Text)
-    content = Sealed("content", as_json=True, empty=dict)
+    content = Sealed[dict[str, Any]]("content", as_json=True, empty=dict)
     assignee: Mapped[str] = mapped_column(sa.String(4))
     starts_on: Mapped[date]
     due_on: Mapped[date]
@@ -102,19 +111,21 @@ class HomeworkAssignment(RecordMixin, SoftDeleteMixin, ClinicModel):
     therapist_note_sealed: Mapped[str | None] = mapped_column(
         "therapist_note", sa.Text, default=None
     )
-    therapist_note = Sealed("therapist_note")  # encrypted at rest
+    therapist_note = Sealed[str | None]("therapist_note")  # encrypted at rest
     # Why it was suggested (drawn from the couple's scores): sealed.
     suggestion_reason_sealed: Mapped[str | None] = mapped_column(
         "suggestion_reason", sa.Text, default=None
     )
-    suggestion_reason = Sealed("suggestion_reason")
+    suggestion_reason = Sealed[str | None]("suggestion_reason")
     # Given although the couple's risks rule it out: {"tags": [...], "reason": "..."},
     # the therapist's written reason. Sealed (it speaks of a partner's risk); shown to
     # therapists only, with the assignment. None when nothing was overridden.
     contraindication_override_sealed: Mapped[str | None] = mapped_column(
         "contraindication_override", sa.Text, default=None
     )
-    contraindication_override = Sealed("contraindication_override", as_json=True)
+    contraindication_override = Sealed[ContraindicationOverride | None](
+        "contraindication_override", as_json=True
+    )
     closed_on: Mapped[date | None] = mapped_column(default=None)
 
     couple: Mapped[Couple] = relationship()
@@ -151,12 +162,14 @@ class HomeworkCheckIn(RecordMixin, SoftDeleteMixin, ClinicModel):
     completion: Mapped[str] = mapped_column(sa.String(20))
     # The partner's rating of the exercise (1 to 5): sealed, like their reflection.
     helpfulness_sealed: Mapped[str | None] = mapped_column("helpfulness", sa.Text, default=None)
-    helpfulness = Sealed("helpfulness", as_json=True)
+    helpfulness = Sealed[int | None]("helpfulness", as_json=True)
     reflection_sealed: Mapped[str | None] = mapped_column("reflection", sa.Text, default=None)
-    reflection = Sealed("reflection")  # encrypted at rest
+    reflection = Sealed[str | None]("reflection")  # encrypted at rest
     share_with_partner: Mapped[bool] = mapped_column(default=False)
     # Sent after the therapist closed the assignment: kept, but not counted.
     late: Mapped[bool] = mapped_column(default=False)
+    # The language the partner's page was shown in when they checked in (i18n.py).
+    language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
 
     assignment: Mapped[HomeworkAssignment] = relationship(back_populates="check_ins")
     partner: Mapped[Partner] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,16 +46,18 @@ class IntakeResponse(RecordMixin, SoftDeleteMixin, ClinicModel):
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
     # The typed signature, and the scores with their flags: sealed (security/encryption/cipher.py).
     consent_name_sealed: Mapped[str | None] = mapped_column("consent_name", sa.Text, default=None)
-    consent_name = Sealed("consent_name")
+    consent_name = Sealed[str | None]("consent_name")
     consent_at: Mapped[datetime | None] = mapped_column(default=None)
     # The exact consent the partner signed (the practice's text with its no-secrets policy,
     # as shown to them), and its SHA-256: a later change to the configured text never
     # rewrites what was signed. The text is sealed; the hash says which version it was.
     consent_sha256: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     consent_text_sealed: Mapped[str | None] = mapped_column("consent_text", sa.Text, default=None)
-    consent_text = Sealed("consent_text")
+    consent_text = Sealed[str | None]("consent_text")
     scores_sealed: Mapped[str | None] = mapped_column("scores", sa.Text, default=None)
-    scores = Sealed("scores", as_json=True)
+    scores = Sealed[dict[str, Any] | None]("scores", as_json=True)
+    # The language the partner was shown the questions in (i18n.py), last page saved.
+    language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
 
     partner: Mapped[Partner] = relationship()
     pages: Mapped[list[IntakePage]] = relationship(
@@ -81,7 +83,7 @@ class IntakePage(RecordMixin, ClinicModel):
     )
     page: Mapped[str] = mapped_column(sa.String(40))
     values_sealed: Mapped[str | None] = mapped_column("values", sa.Text, default=None)
-    values = Sealed("values", as_json=True, empty=dict)  # encrypted at rest
+    values = Sealed[dict[str, str]]("values", as_json=True, empty=dict)  # encrypted at rest
     complete: Mapped[bool] = mapped_column(default=False)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -96,6 +98,7 @@ class MeasureResult(RecordMixin, SoftDeleteMixin, ClinicModel):
     """
 
     __tablename__ = f"{TABLE_PREFIX}measure_result"
+    __table_args__ = (sa.UniqueConstraint("link_id", "instrument"),)
 
     partner_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey(f"{TABLE_PREFIX}partner.id"), index=True
@@ -104,17 +107,27 @@ class MeasureResult(RecordMixin, SoftDeleteMixin, ClinicModel):
     # What the partner answered and what it means: sealed. No query reads them (charts
     # and reports open them row by row), so none has to stay in clear.
     total_sealed: Mapped[str] = mapped_column("total", sa.Text)
-    total = Sealed("total", as_json=True)
+    total = Sealed[int]("total", as_json=True)
     band_sealed: Mapped[str] = mapped_column("band", sa.Text)
-    band = Sealed("band")
+    band = Sealed[str]("band")
     flags_sealed: Mapped[str] = mapped_column("flags", sa.Text)
-    flags = Sealed("flags", as_json=True, empty=list)
+    flags = Sealed[list[str]]("flags", as_json=True, empty=list)
     item_points_sealed: Mapped[str] = mapped_column("item_points", sa.Text)
-    item_points = Sealed("item_points", as_json=True, empty=list)
+    item_points = Sealed[list[int]]("item_points", as_json=True, empty=list)
     administered_at: Mapped[datetime] = mapped_column(default=utcnow)
     intake_response_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey(f"{TABLE_PREFIX}intake_response.id"), default=None
     )
+    # A repeated administration (measures/): the measures link it came through (one
+    # result per link and instrument, so a form sent twice is stored once), and which
+    # wording and key it was asked in (measures.operations.instrument_version).
+    link_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey(f"{TABLE_PREFIX}client_link.id"), default=None
+    )
+    instrument_version: Mapped[str | None] = mapped_column(sa.String(40), default=None)
+    # The language the instrument was shown in: its original English unless an official
+    # translation was (measures/instruments.py).
+    language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
 
     partner: Mapped[Partner] = relationship()
 

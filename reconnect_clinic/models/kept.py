@@ -27,4 +27,4 @@ class KeptForm(RecordMixin, ClinicModel):
     path: Mapped[str] = mapped_column(sa.String(500))
     # The posted fields, {name: [values]}, sealed: read and write ``fields``.
     fields_sealed: Mapped[str | None] = mapped_column("fields", sa.Text, default=None)
-    fields = Sealed("fields", as_json=True, empty=dict)
+    fields = Sealed[dict[str, list[str]]]("fields", as_json=True, empty=dict)

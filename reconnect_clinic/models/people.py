@@ -32,7 +32,7 @@ class Therapist(RecordMixin, ClinicModel):
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     # Optional second factor (TOTP): the shared secret, encrypted at rest.
     totp_secret_sealed: Mapped[str | None] = mapped_column("totp_secret", sa.Text, default=None)
-    totp_secret = Sealed("totp_secret")
+    totp_secret = Sealed[str | None]("totp_secret")
     # The time step of the last code accepted: a code is good once (see two_factor.py).
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
     # Standalone sign-in: each session carries the number current when it began (see
@@ -73,7 +73,7 @@ def _deactivating_ends_sessions(
     come back to life with them). However the change is made through the ORM."""
     if value is False and oldvalue is not False and sa.inspect(target).persistent:
         # In SQL, so that a raise made at the same moment by another request is kept too.
-        target.session_generation = Therapist.session_generation + 1  # type: ignore[assignment]
+        target.session_generation = Therapist.session_generation + 1
 
 
 class RecoveryCode(RecordMixin, ClinicModel):
@@ -167,6 +167,9 @@ class Partner(RecordMixin, ClinicModel):
     last_name: Mapped[str] = mapped_column(sa.String(100), default="")
     email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
     pronouns: Mapped[str | None] = mapped_column(sa.String(40), default=None)
+    # The language the therapist set for this partner's pages and emails (i18n.py); None:
+    # the partner's browser decides. The partner's own switch outranks it.
+    language: Mapped[str | None] = mapped_column(sa.String(8), default=None)
 
     couple: Mapped[Couple] = relationship(back_populates="partners")
     links: Mapped[list[ClientLink]] = relationship(back_populates="partner")

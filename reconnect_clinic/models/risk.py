@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..state import get_state
 from .base import TABLE_PREFIX, ClinicModel, RecordMixin, utcnow
 from .people import Partner, Therapist
-from .sealed import Sealed
+from .sealed import Sealed, SealedRow
 
 # What the sealed facts may hold. The database can no longer check sealed values, so
 # the models do, before sealing them.
@@ -30,22 +30,41 @@ def _known(name: str, value: object, allowed: frozenset[Any]) -> None:
         raise ValueError(f"unknown risk {name} {value!r}")
 
 
-class _DisclosureFacts(Sealed):
+class DisclosureFacts(TypedDict):
+    """What a disclosure's sealed ``facts`` hold."""
+
+    kind: str
+    level: int
+    source: str
+    item: str
+
+
+class AssessmentFacts(TypedDict):
+    """What an assessment's sealed ``facts`` hold."""
+
+    kind: str
+    level: int
+
+
+class _DisclosureFacts(Sealed[DisclosureFacts]):
     """The sealed facts of a disclosure; setting them also sets the row's fingerprint,
     under the current key (so key rotation, which sets every sealed value again,
     refreshes fingerprints too)."""
 
-    def __set__(self, obj: object, value: object) -> None:
+    def __set__(self, obj: SealedRow, value: DisclosureFacts) -> None:
         super().__set__(obj, value)
         if value is None:  # a disclosure always has facts: the NOT NULL column refuses it
             return
-        row: RiskDisclosure = obj  # type: ignore[assignment]
+        # This attribute is declared on RiskDisclosure alone, so the row is one.
+        row = cast(RiskDisclosure, obj)
         row.fingerprint = get_state().cipher.fingerprint(
             FINGERPRINT_CONTEXT,
             {
                 "partner_id": str(row.partner_id),
                 "occasion_id": str(row.occasion_id),
-                **{name: value[name] for name in ("kind", "source", "item")},  # type: ignore[index]
+                "kind": value["kind"],
+                "source": value["source"],
+                "item": value["item"],
             },
         )
 
@@ -95,19 +114,19 @@ class RiskDisclosure(RecordMixin, ClinicModel):
 
     @property
     def kind(self) -> str:
-        return self.facts["kind"]  # type: ignore[no-any-return]
+        return self.facts["kind"]
 
     @property
     def level(self) -> int:
-        return self.facts["level"]  # type: ignore[no-any-return]
+        return self.facts["level"]
 
     @property
     def source(self) -> str:
-        return self.facts["source"]  # type: ignore[no-any-return]
+        return self.facts["source"]
 
     @property
     def item(self) -> str:
-        return self.facts["item"]  # type: ignore[no-any-return]
+        return self.facts["item"]
 
 
 class RiskAssessment(RecordMixin, ClinicModel):
@@ -127,13 +146,13 @@ class RiskAssessment(RecordMixin, ClinicModel):
         sa.ForeignKey(f"{TABLE_PREFIX}partner.id"), index=True
     )
     facts_sealed: Mapped[str] = mapped_column("facts", sa.Text)
-    facts = Sealed("facts", as_json=True)
+    facts = Sealed[AssessmentFacts]("facts", as_json=True)
     status: Mapped[str] = mapped_column(sa.String(20))
     therapist_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"))
     assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The short plan (or why it was resolved or opened): clinical free text, sealed.
     plan_sealed: Mapped[str | None] = mapped_column("plan", sa.Text, default=None)
-    plan = Sealed("plan")
+    plan = Sealed[str | None]("plan")
 
     partner: Mapped[Partner] = relationship()
     therapist: Mapped[Therapist] = relationship()
@@ -147,8 +166,8 @@ class RiskAssessment(RecordMixin, ClinicModel):
 
     @property
     def kind(self) -> str:
-        return self.facts["kind"]  # type: ignore[no-any-return]
+        return self.facts["kind"]
 
     @property
     def level(self) -> int:
-        return self.facts["level"]  # type: ignore[no-any-return]
+        return self.facts["level"]

@@ -8,15 +8,30 @@ sealed attributes are found on the mappers (:func:`sealed_fields`), never listed
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, Protocol, Self, TypeVar, cast, overload
 
 from ..security.encryption.cipher import EncryptionError
 from ..state import get_state
 from .base import ClinicModel
 
+# What a sealed attribute reads as: ``Sealed[str]`` for text, ``Sealed[str | None]`` for
+# text in a nullable column with no ``empty``, ``Sealed[list[int]]`` for a JSON list.
+T = TypeVar("T")
 
-class Sealed:
+
+class SealedRow(Protocol):
+    """What a sealed value is bound to: its row's table and id (every clinical model)."""
+
+    @property
+    def __tablename__(self) -> str: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+class Sealed(Generic[T]):
     """A model attribute kept encrypted in the column mapped as ``<name>_sealed``.
 
     ``note.content = {...}`` seals the value for this row; reading opens it. Text is the
@@ -25,6 +40,11 @@ class Sealed:
     holding nothing reads as ``empty()`` (``None`` unless given, e.g. ``empty=dict``).
     The row's id must be known first; every clinical model gets its id when it is
     constructed.
+
+    The type it reads as is written where it is declared, ``total = Sealed[int]("total",
+    as_json=True)``: nothing checks a value against it when it is opened, so it must say
+    what the model seals there (and ``| None`` when the column may hold nothing and no
+    ``empty`` is given).
     """
 
     def __init__(
@@ -33,7 +53,7 @@ class Sealed:
         *,
         as_json: bool = False,
         as_bytes: bool = False,
-        empty: Callable[[], object] | None = None,
+        empty: Callable[[], T] | None = None,
     ) -> None:
         if as_json and as_bytes:
             raise ValueError("a sealed value is JSON or bytes, not both")
@@ -46,17 +66,31 @@ class Sealed:
         self.name = name
         self.storage = f"{name}_sealed"
 
-    def _place(self, obj: object) -> dict[str, Any]:
+    def _place(self, obj: SealedRow) -> dict[str, Any]:
         """Where the value lives, which its seal is bound to."""
         return {
-            "table": obj.__tablename__,  # type: ignore[attr-defined]
+            "table": obj.__tablename__,
             "column": self.column,
-            "row_id": obj.id,  # type: ignore[attr-defined]
+            "row_id": obj.id,
         }
 
-    def __get__(self, obj: object, owner: type | None = None) -> object:
+    # On the class (``MeasureResult.total``) the attribute itself, which ``sealed_fields``
+    # finds; on a row, the opened value.
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, obj: SealedRow, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj: SealedRow | None, owner: type | None = None) -> Self | T:
         if obj is None:
             return self
+        # Nothing checks an opened value against T (JSON reads back as Any): what was
+        # sealed here was a T, since ``__set__`` takes only one, and a column that may hold
+        # nothing is declared with ``| None`` in its T.
+        return cast(T, self._open(obj))
+
+    def _open(self, obj: SealedRow) -> object:
         stored = getattr(obj, self.storage)
         if stored is None:
             return self.empty() if self.empty is not None else None
@@ -66,7 +100,7 @@ class Sealed:
         text = get_state().cipher.open(stored, **place)
         return json.loads(text) if self.as_json else text
 
-    def __set__(self, obj: object, value: object) -> None:
+    def __set__(self, obj: SealedRow, value: T) -> None:
         if value is None:
             setattr(obj, self.storage, None)
             return
@@ -82,10 +116,12 @@ class Sealed:
         setattr(obj, self.storage, get_state().cipher.seal(text, **place))
 
 
-def sealed_fields() -> list[tuple[type, str]]:
+def sealed_fields() -> list[tuple[type[Any], str]]:
     """Every sealed attribute of every model, as (model, attribute), found on the mappers
     so a new one is never missed (key rotation and the at-rest test walk this)."""
-    found: list[tuple[type, str]] = []
+    # type[Any]: a mapped class, whose columns (``model.id``, ``model.<name>_sealed``)
+    # callers use as SQL; no one static type has them for every model.
+    found: list[tuple[type[Any], str]] = []
     for mapper in ClinicModel.registry.mappers:
         model = mapper.class_
         names = {
@@ -95,4 +131,4 @@ def sealed_fields() -> list[tuple[type, str]]:
             if isinstance(value, Sealed)
         }
         found.extend((model, name) for name in names)
-    return sorted(found, key=lambda field: (field[0].__tablename__, field[1]))  # type: ignore[attr-defined]
+    return sorted(found, key=lambda field: (field[0].__tablename__, field[1]))

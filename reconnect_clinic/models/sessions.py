@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,7 +61,7 @@ class SessionNote(RecordMixin, ClinicModel):
     template: Mapped[str] = mapped_column(sa.String(20), default="dap")
     # Encrypted at rest (see security/encryption/cipher.py): read and write ``content``.
     content_sealed: Mapped[str | None] = mapped_column("content", sa.Text, default=None)
-    content = Sealed("content", as_json=True, empty=dict)
+    content = Sealed[dict[str, Any]]("content", as_json=True, empty=dict)
     status: Mapped[str] = mapped_column(sa.String(20), default=NoteStatus.DRAFT.value)
     signed_at: Mapped[datetime | None] = mapped_column(default=None)
     signed_by_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -91,7 +92,7 @@ class NoteAddendum(RecordMixin, ClinicModel):
         sa.ForeignKey(f"{TABLE_PREFIX}session_note.id"), index=True
     )
     body_sealed: Mapped[str] = mapped_column("body", sa.Text)
-    body = Sealed("body")
+    body = Sealed[str]("body")
     signed_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}therapist.id"))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -126,4 +127,4 @@ class StoredReport(RecordMixin, ClinicModel):
     audit_mac: Mapped[str | None] = mapped_column(sa.String(140), default=None)
     pdf_sha256: Mapped[str] = mapped_column(sa.String(64))
     pdf_sealed: Mapped[bytes] = mapped_column("pdf", sa.LargeBinary)
-    pdf = Sealed("pdf", as_bytes=True)
+    pdf = Sealed[bytes]("pdf", as_bytes=True)

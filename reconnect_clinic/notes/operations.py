@@ -31,9 +31,10 @@ class NoteLocked(ValueError):
 
 
 class NoteConflict(ValueError):
-    """The note changed since the editor opened it (another tab or another person)."""
+    """The note changed since the editor opened it (another tab or another person).
+    ``current`` is the note as it is now: None when it was deleted under the editor."""
 
-    def __init__(self, current: SessionNote) -> None:
+    def __init__(self, current: SessionNote | None) -> None:
         super().__init__("the note was changed since it was opened")
         self.current = current
 
@@ -94,7 +95,7 @@ def save_note(
     note = therapy_session.note
     if note is None:
         if based_on_version is not None:
-            raise NoteConflict(note)  # type: ignore[arg-type]  # deleted under the editor
+            raise NoteConflict(note)  # deleted under the editor
         note = SessionNote(therapy_session=therapy_session, template=template, content=content)
         session.add(note)
     else:
@@ -109,7 +110,7 @@ def save_note(
     except StaleDataError:
         session.rollback()
         current = session.get(SessionNote, note.id, populate_existing=True)
-        raise NoteConflict(current) from None  # type: ignore[arg-type]
+        raise NoteConflict(current) from None
     record_event("note.save", actor=therapist, record=note, couple_id=therapy_session.couple_id)
     return note
 

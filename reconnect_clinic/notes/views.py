@@ -7,18 +7,28 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..blueprint import RouteTable, therapist_required, with_couple
 from ..homework.queries import couple_assignments
 from ..models import Couple, SessionNote, Therapist, TherapySession
+from ..ratings.views import session_ratings_context
 from ..reports import service
 from ..reports.glyphs import unprintable_characters
 from ..risk.panel import RiskCard, risk_panel
 from ..risk.queries import couple_risk_records
-from ..security.access import couple_or_404
 from ..security.accounts.kept_posts import take_kept
 from ..security.audit.log import record_event
 from ..state import config, db_session, get_state
@@ -37,6 +47,8 @@ from .operations import (
 from .queries import configured_templates, session_or_404
 from .rules import signing_problems
 from .templates import NoteTemplate
+
+routes = RouteTable()
 
 _NOTE_FORMS: dict[tuple[str, tuple[str, ...]], type[NoteForm]] = {}
 
@@ -71,11 +83,10 @@ def _details(form: SessionForm) -> SessionDetails:
     )
 
 
-@bp.route("/couples/<uuid:couple_id>/sessions/new", methods=["GET", "POST"])
+@routes.route("/couples/<uuid:couple_id>/sessions/new", methods=["GET", "POST"])
 @therapist_required
-def session_new(couple_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def session_new(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     form = SessionForm()
     if request.method == "GET":
         form.held_on.data = _today()
@@ -137,11 +148,12 @@ def _note_content(form: Any, template: NoteTemplate, previous: dict[str, Any]) -
     }
 
 
-@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>", methods=["GET", "POST"])
+@routes.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>", methods=["GET", "POST"])
 @therapist_required
-def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def session_detail(
+    therapist: Therapist, couple: Couple, session_id: uuid.UUID
+) -> ResponseReturnValue:
     therapy_session = session_or_404(couple, session_id)
     note = therapy_session.note
     if note is not None and note.is_signed:
@@ -229,6 +241,7 @@ def session_detail(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
         session_form=_session_form(therapy_session),
         unprintable=_unprintable_in_note(couple, form, template),
         risks=risks,
+        **session_ratings_context(couple, therapy_session),
     )
 
 
@@ -250,8 +263,8 @@ def _save_posted_note(
 
 
 def _autosave(
-    form: Any, template: NoteTemplate, therapy_session: TherapySession, therapist: Any
-) -> Any:
+    form: Any, template: NoteTemplate, therapy_session: TherapySession, therapist: Therapist
+) -> ResponseReturnValue:
     """The draft saved while the therapist types (``clinic.js``, a fetch every 30 s after
     a change): the same save as "Save draft", with the same optimistic locking, answered
     in JSON. Never signs. A conflict is not resolved here: the page says so and the
@@ -318,7 +331,16 @@ def _unprintable_in_note(couple: Couple, form: Any, template: NoteTemplate) -> t
 
 def _store_report_after_signing(couple: Couple, therapy_session: TherapySession) -> None:
     """Render and keep the signed report now. If rendering fails, signing still stands:
-    the report is rendered and kept on first download instead."""
+    the report is rendered and kept on first download instead. With a job queue, a
+    worker renders and keeps it (tasks/jobs.py); here only if the queue is unreachable."""
+    from ..tasks import jobs, queue
+
+    if queue.enabled():
+        try:
+            queue.submit("signed-report", jobs.signed_report_job, (str(therapy_session.id),))
+            return
+        except Exception:  # Redis down: render it here, as without a queue
+            current_app.logger.warning("The job queue is unreachable: the report is made here")
     try:
         service.issue_session_report(couple, therapy_session)
         db_session().commit()
@@ -343,14 +365,16 @@ def _render_signed(couple: Couple, therapy_session: TherapySession, form: Addend
         report=report,
         form=form,
         stored=service.stored_session_report(therapy_session),
+        **session_ratings_context(couple, therapy_session),
     )
 
 
-@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/details", methods=["POST"])
+@routes.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/details", methods=["POST"])
 @therapist_required
-def session_details(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def session_details(
+    therapist: Therapist, couple: Couple, session_id: uuid.UUID
+) -> ResponseReturnValue:
     therapy_session = session_or_404(couple, session_id)
     form = SessionForm()
     if form.validate_on_submit():
@@ -373,11 +397,12 @@ def session_details(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     )
 
 
-@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/addenda", methods=["POST"])
+@routes.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/addenda", methods=["POST"])
 @therapist_required
-def note_addendum(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def note_addendum(
+    therapist: Therapist, couple: Couple, session_id: uuid.UUID
+) -> ResponseReturnValue:
     therapy_session = session_or_404(couple, session_id)
     note = therapy_session.note
     if note is None or not note.is_signed:

@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import measures
 from ..homework.schedule import Adherence, adherence
+from ..measures.progress import Administered, ChangeLine, change_lines
 from ..models import (
     Couple,
     HomeworkAssignment,
@@ -34,9 +35,11 @@ from ..models import (
 )
 from ..notes.templates import RISK_LEVELS, NoteTemplate
 from ..taxonomy import Taxonomy
-from .charts import ChartSpec, Series
+from .charts import ChartBand, ChartSpec, Series
 
 INSTRUMENTS = ("csi16", "phq9", "gad7")
+#: Charted only when a partner answered it (it is asked by measures links, not the intake).
+OPTIONAL_INSTRUMENTS = ("csi4",)
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,17 @@ def latest_measures(
             latest[key] = result
     lines = []
     for partner in partners:
-        for slug in INSTRUMENTS:
-            result = latest.get((str(partner.id), slug))
-            if result is not None and result.partner_id in by_id:
+        for slug in (*INSTRUMENTS, *OPTIONAL_INSTRUMENTS):
+            shown = latest.get((str(partner.id), slug))
+            if shown is not None and shown.partner_id in by_id:
                 lines.append(
                     MeasureLine(
                         instrument=slug,
                         name=measures.get(slug).name,
                         partner=partner,
-                        total=result.total,
-                        band=result.band,
-                        administered_on=result.administered_at.date(),
+                        total=shown.total,
+                        band=shown.band,
+                        administered_on=shown.administered_at.date(),
                     )
                 )
     return lines
@@ -304,6 +307,66 @@ def measure_chart(
         y_max=spec.max_total,
         cutoffs=tuple(spec.chart_cutoffs),
         title=spec.title,
+        bands=reliable_change_bands(instrument, partners, series),
+    )
+
+
+def reliable_change_bands(
+    instrument: str, partners: Sequence[Partner], series: Sequence[Series]
+) -> tuple[ChartBand, ...]:
+    """Each partner's reliable-change band around their first score: a later total
+    inside it is not a reliable change (measures/change.py). None for a measure whose
+    reliable change cannot be judged (the CSI, until its published figures are on
+    record)."""
+    if not measures.can_judge(instrument):
+        return ()
+    name = measures.get(instrument).name
+    bands = []
+    for partner, line in zip(partners, series, strict=True):
+        if not line.points:
+            continue
+        start, first = line.points[0]
+        needed = measures.change(instrument, int(first), int(first)).points_needed
+        low, high = first - needed, first + needed
+        bands.append(
+            ChartBand(
+                role=partner.role,
+                start=start,
+                low=low + 0.5,
+                high=high - 0.5,
+                label=(
+                    f"{partner.first_name}'s reliable-change band on the {name}: from the "
+                    f"first score of {first:g}, a total of {low:g} or less, or {high:g} or "
+                    "more, is a reliable change"
+                ),
+            )
+        )
+    return tuple(bands)
+
+
+def progress_charts(
+    results: Sequence[MeasureResult], partners: Sequence[Partner]
+) -> dict[str, ChartSpec]:
+    """The progress report's charts: the intake's measures always, the CSI-4 when asked."""
+    asked = {r.instrument for r in results if r.deleted_at is None}
+    slugs = [*INSTRUMENTS, *(s for s in OPTIONAL_INSTRUMENTS if s in asked)]
+    return {slug: measure_chart(results, partners, slug) for slug in slugs}
+
+
+def change_table(results: Sequence[MeasureResult], partners: Sequence[Partner]) -> list[ChangeLine]:
+    """First and latest score per partner and measure, the change and its meaning, and
+    the dates of every administration (measures/progress.py)."""
+    by_id = {p.id: p for p in partners}
+    return change_lines(
+        Administered(
+            role=by_id[r.partner_id].role,
+            partner_name=by_id[r.partner_id].first_name,
+            slug=r.instrument,
+            total=int(r.total),
+            administered_at=r.administered_at,
+        )
+        for r in results
+        if r.deleted_at is None and r.partner_id in by_id
     )
 
 
@@ -353,3 +416,34 @@ def assemble_session_report(
 
 def created_stamp(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+@dataclass(frozen=True)
+class RatingLine:
+    """One rated session of the progress report: each partner's 0-10 rating (None: not
+    rated) and its split-alliance marks (ratings/alliance.py), as plain data."""
+
+    held_on: date
+    a: float | None
+    b: float | None
+    split: bool
+    fell: tuple[str, ...]  # the roles whose rating fell from their session before
+
+    @property
+    def flagged(self) -> bool:
+        return self.split or bool(self.fell)
+
+
+def rating_lines(rows: Iterable[Any], as_of: date) -> list[RatingLine]:
+    """The rated sessions up to ``as_of`` from ``ratings.queries.CoupleRatings.rated_rows``."""
+    return [
+        RatingLine(
+            held_on=row.therapy_session.held_on,
+            a=row.scores["a"],
+            b=row.scores["b"],
+            split=row.split,
+            fell=tuple(role for role in ("a", "b") if row.dropped(role)),
+        )
+        for row in rows
+        if row.therapy_session.held_on <= as_of
+    ]

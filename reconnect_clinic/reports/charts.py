@@ -50,6 +50,8 @@ MARKERS = {"a": "o", "b": "s"}
 INK = "#1d2428"  # title
 AXIS = "#4d5a61"  # axes, ticks and their labels
 CUTOFF = "#7a4d00"  # cut-off lines and their labels
+#: How strongly a reliable-change band is filled with its partner's colour.
+BAND_OPACITY = "0.16"
 
 #: Resolution of the charts printed in PDFs: sharp on paper (print needs ~150 dpi for
 #: lines and small text).
@@ -89,6 +91,19 @@ class Series:
 
 
 @dataclass(frozen=True)
+class ChartBand:
+    """A partner's reliable-change band: totals from ``low`` to ``high`` lie within
+    measurement noise of their first score (measures/change.py), drawn from the first
+    score's date on, lightly in the partner's colour."""
+
+    role: str
+    start: date
+    low: float
+    high: float
+    label: str  # in words, for the chart's text
+
+
+@dataclass(frozen=True)
 class ChartSpec:
     """What a chart shows, as plain data: assembling a report makes these, and the report
     is drawn later as inline SVG (the HTML preview, see :func:`line_chart_svg`) or as a
@@ -100,6 +115,7 @@ class ChartSpec:
     y_max: float
     cutoffs: tuple[tuple[str, float], ...] = ()
     title: str = ""
+    bands: tuple[ChartBand, ...] = ()
     width_in: float = 6.3
     height_in: float = 2.1
 
@@ -131,6 +147,8 @@ class Layout:
     lines: tuple[Line, ...]
     cutoffs: tuple[tuple[float, str], ...]  # (y, "label (value)")
     empty: bool
+    # (x0, y top, x1, y bottom, colour) of each reliable-change band
+    bands: tuple[tuple[float, float, float, float, str], ...] = ()
 
 
 def _nice_step(span: float, most: int) -> float:
@@ -222,6 +240,7 @@ def layout(spec: ChartSpec) -> Layout:
     days = sorted({d for s in spec.series for d, _ in s.points})
     x_ticks: tuple[tuple[float, str], ...] = ()
     lines = []
+    bands = []
     if days:
         # A little room either side, and a sensible span when there is one date only.
         pad = max(timedelta(days=7), (days[-1] - days[0]) / 20)
@@ -244,6 +263,16 @@ def layout(spec: ChartSpec) -> Layout:
                         points=tuple((x_at(d), y_at(v)) for d, v in s.points),
                     )
                 )
+        for band in spec.bands:
+            bands.append(
+                (
+                    x_at(band.start),
+                    y_at(min(band.high, y_max)),
+                    right,
+                    y_at(max(band.low, 0.0)),
+                    PALETTE.get(band.role, INK),
+                )
+            )
     return Layout(
         width=width,
         height=height,
@@ -256,6 +285,7 @@ def layout(spec: ChartSpec) -> Layout:
         lines=tuple(lines),
         cutoffs=tuple((y_at(v), f"{label} ({_number(v)})") for label, v in spec.cutoffs),
         empty=not lines,
+        bands=tuple(bands),
     )
 
 
@@ -273,6 +303,7 @@ def chart_text(spec: ChartSpec) -> str:
         else:
             parts.append(f"{s.label}: no scores yet.")
     parts += [f"{label[:1].upper()}{label[1:]} at {_number(v)}." for label, v in spec.cutoffs]
+    parts += [f"{band.label}." for band in spec.bands]
     parts.append(f"Scores from 0 to {_number(spec.y_max)}.")
     return " ".join(parts)
 
@@ -292,7 +323,7 @@ def _sized_font(name: str, pixels: int) -> Any:
 
 @cache
 def _coverage(name: str) -> frozenset[int]:
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTFont
 
     with as_file(files("reconnect_clinic.reports") / "assets" / "fonts" / name) as path:
         font = TTFont(str(path), lazy=True)
@@ -389,6 +420,12 @@ def line_chart_svg(spec: ChartSpec) -> str:
         f'<desc id="{prefix}-desc">{escape(chart_text(spec))}</desc>',
         f'<rect width="{_f(lay.width)}" height="{_f(lay.height)}" fill="#ffffff"/>',
     ]
+    # Reliable-change bands first, under everything else: light, so lines read over them.
+    out += [
+        f'<rect id="{prefix}-band-{index}" x="{_f(x0)}" y="{_f(y0)}" width="{_f(x1 - x0)}" '
+        f'height="{_f(y1 - y0)}" fill="{colour}" fill-opacity="{BAND_OPACITY}"/>'
+        for index, (x0, y0, x1, y1, colour) in enumerate(lay.bands)
+    ]
     if spec.title:
         out.append(
             f'<text x="{_f(lay.left)}" y="{_f(TITLE_SIZE + 3)}" font-size="{_f(TITLE_SIZE)}" '
@@ -479,6 +516,18 @@ class _Raster:
     def xy(self, x: float, y: float) -> tuple[float, float]:
         return x * self.scale, y * self.scale
 
+    def band(self, x0: float, y0: float, x1: float, y1: float, colour: str) -> None:
+        """A translucent rectangle (bands overlap: each stays visible through the other)."""
+        from PIL import Image, ImageColor, ImageDraw
+
+        overlay = Image.new("RGBA", self.image.size, (0, 0, 0, 0))
+        alpha = round(255 * float(BAND_OPACITY))
+        ImageDraw.Draw(overlay).rectangle(
+            (*self.xy(x0, y0), *self.xy(x1, y1)), fill=(*ImageColor.getrgb(colour)[:3], alpha)
+        )
+        self.image = Image.alpha_composite(self.image.convert("RGBA"), overlay).convert("RGB")
+        self.draw = ImageDraw.Draw(self.image)
+
     def line(self, points: Sequence[tuple[float, float]], colour: str, width: float) -> None:
         self.draw.line(
             [self.xy(x, y) for x, y in points],
@@ -551,6 +600,8 @@ def _rasterize(spec: ChartSpec, lay: Layout) -> Any:
     """``lay`` drawn as an RGB image at :data:`RASTER_DPI`. Call with ``_lock`` held."""
     size = (round(spec.width_in * RASTER_DPI), round(spec.height_in * RASTER_DPI))
     raster = _Raster(lay, (size[0] * SUPERSAMPLE, size[1] * SUPERSAMPLE))
+    for x0, y0, x1, y1, colour in lay.bands:
+        raster.band(x0, y0, x1, y1, colour)
     if spec.title:
         raster.text(lay.left, TITLE_SIZE + 3, spec.title, TITLE_SIZE, INK, bold=True)
     raster.line(((lay.left, lay.top), (lay.left, lay.bottom), (lay.right, lay.bottom)), AXIS, 0.8)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from ..homework.queries import couple_assignments
 from ..intake.scoring import ProfileRow, couple_profile
 from ..intake.summary import CoupleIntake, summarise
+from ..measures.progress import ChangeLine
 from ..models import (
     ClientLink,
     Couple,
@@ -32,19 +33,23 @@ from ..models import (
     utcnow,
 )
 from ..notes.queries import configured_templates, couple_sessions
+from ..ratings.chart import ratings_chart
+from ..ratings.queries import couple_ratings
 from ..security.audit.log import Checkpoint, record_event, report_checkpoint, report_mac
 from ..state import db_session, get_state
 from .assembly import (
-    INSTRUMENTS,
     CoupleHeading,
     HomeworkLine,
     PartnerName,
+    RatingLine,
     SessionLine,
     SessionReport,
     assemble_session_report,
+    change_table,
     created_stamp,
     homework_lines,
-    measure_chart,
+    progress_charts,
+    rating_lines,
 )
 from .charts import ChartSpec, line_chart_jpeg, line_chart_svg
 from .glyphs import unprintable_in_html
@@ -315,12 +320,19 @@ class ProgressReport:
     attendance: dict[str, int]
     intake: CoupleIntake
     as_of: date
+    # Per partner and measure: first and latest score, the change in words, the dates
+    # of every administration (measures/progress.ChangeLine).
+    changes: list[ChangeLine] = field(default_factory=list)
+    # Each partner's rating of each session, split-alliance sessions marked (ratings/);
+    # the chart of them, and the thresholds in force ((split gap, drop)).
+    ratings: list[RatingLine] = field(default_factory=list)
+    ratings_chart: ChartSpec | None = None
+    ratings_thresholds: tuple[float, float] | None = None
 
 
-def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
-    taxonomy = get_state().taxonomy
+def _intake_rows(couple: Couple) -> tuple[Sequence[IntakeResponse], Sequence[ClientLink]]:
+    """The couple's intake responses (oldest submission first, pages loaded) and links."""
     session = db_session()
-    results = measure_results(couple)
     responses = session.scalars(
         sa.select(IntakeResponse)
         .where(
@@ -333,6 +345,19 @@ def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
     links = session.scalars(
         sa.select(ClientLink).where(ClientLink.partner_id.in_([p.id for p in couple.partners]))
     ).all()
+    return responses, links
+
+
+def load_couple_intake(couple: Couple) -> CoupleIntake:
+    """What the intake summary shows, and only that (no charts, homework or sessions)."""
+    responses, links = _intake_rows(couple)
+    return summarise(get_state().taxonomy, couple.partners, responses, links, utcnow())
+
+
+def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
+    taxonomy = get_state().taxonomy
+    results = measure_results(couple)
+    responses, links = _intake_rows(couple)
     profile_rows = []
     for partner in couple.partners:
         submitted = [
@@ -349,9 +374,17 @@ def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
     attendance = {
         key: sum(1 for s in sessions if s.attendance == key) for key in ("both", "a", "b")
     }
+    rated = couple_ratings(couple)
+    rated_until = replace(
+        rated, rows=tuple(r for r in rated.rows if r.therapy_session.held_on <= as_of)
+    )
     return ProgressReport(
+        ratings=rating_lines(rated.rated_rows, as_of),
+        ratings_chart=ratings_chart(rated_until),
+        ratings_thresholds=(rated.thresholds.split_gap, rated.thresholds.drop),
         couple=CoupleHeading.of(couple),
-        charts={slug: measure_chart(results, couple.partners, slug) for slug in INSTRUMENTS},
+        charts=progress_charts(results, couple.partners),
+        changes=change_table(results, couple.partners),
         profile_rows=profile_rows,
         homework=homework_lines(couple_assignments(couple), couple.partners, as_of),
         sessions=sessions,

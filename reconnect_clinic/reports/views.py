@@ -9,30 +9,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 from flask import render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
-from ..blueprint import bp, signed_in_therapist, therapist_required
+from ..blueprint import RouteTable, signed_in_therapist, therapist_required, with_couple
 from ..downloads import PDF, download, download_name
 from ..homework.queries import assignment_or_404
+from ..models import Couple, Therapist
 from ..notes.queries import session_or_404
-from ..security.access import couple_or_404
 from ..security.audit.log import record_event
 from ..state import db_session
 from . import service
 from .pdf import html_to_pdf
+
+routes = RouteTable()
 
 
 def _today() -> date:
     return date.today()  # noqa: DTZ011 - the therapist's own day
 
 
-@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report")
+@routes.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report")
 @therapist_required
-def session_report_preview(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def session_report_preview(
+    therapist: Therapist, couple: Couple, session_id: uuid.UUID
+) -> ResponseReturnValue:
     therapy_session = session_or_404(couple, session_id)
     report = service.load_session_report(couple, therapy_session)
     page = service.session_report_html(  # drawn before the audit line and the commit
@@ -45,12 +48,13 @@ def session_report_preview(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     return page
 
 
-@bp.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report.pdf")
+@routes.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/report.pdf")
 @therapist_required
-def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
+@with_couple
+def session_report_pdf(
+    therapist: Therapist, couple: Couple, session_id: uuid.UUID
+) -> ResponseReturnValue:
     """A signed note's report is served as stored; a draft's is rendered fresh."""
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
     therapy_session = session_or_404(couple, session_id)
     pdf = service.session_report_pdf(couple, therapy_session)
     filename = download_name(couple.label, therapy_session.held_on, "session report", "pdf")
@@ -65,8 +69,8 @@ def session_report_pdf(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
     return download(pdf, filename, PDF)
 
 
-@bp.errorhandler(service.ReportIntegrityError)
-def _stored_report_refused(error: service.ReportIntegrityError) -> Any:
+@routes.errorhandler(service.ReportIntegrityError)
+def _stored_report_refused(error: service.ReportIntegrityError) -> ResponseReturnValue:
     """A stored report that fails its integrity check is never served, from any page
     (the report, the case's records export): the therapist is told the stored record
     failed its check, and it is audited and logged. Whatever the request was doing is
@@ -79,12 +83,11 @@ def _stored_report_refused(error: service.ReportIntegrityError) -> Any:
     return render_template("reconnect_clinic/record_integrity.html", couple_id=error.couple_id), 500
 
 
-@bp.route("/couples/<uuid:couple_id>/progress-report", defaults={"pdf": False})
-@bp.route("/couples/<uuid:couple_id>/progress-report.pdf", defaults={"pdf": True})
+@routes.route("/couples/<uuid:couple_id>/progress-report", defaults={"pdf": False})
+@routes.route("/couples/<uuid:couple_id>/progress-report.pdf", defaults={"pdf": True})
 @therapist_required
-def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def progress_report(therapist: Therapist, couple: Couple, pdf: bool) -> ResponseReturnValue:
     report = service.load_progress_report(couple, _today())
     # The preview is drawn before the audit line, as the session report's is; the PDF is
     # drawn after the commit, from the report's plain data alone.
@@ -109,13 +112,12 @@ def progress_report(couple_id: uuid.UUID, pdf: bool) -> Any:
     return download(service.progress_report_pdf(couple, report), filename, PDF)
 
 
-@bp.route("/couples/<uuid:couple_id>/intake-summary", defaults={"pdf": False})
-@bp.route("/couples/<uuid:couple_id>/intake-summary.pdf", defaults={"pdf": True})
+@routes.route("/couples/<uuid:couple_id>/intake-summary", defaults={"pdf": False})
+@routes.route("/couples/<uuid:couple_id>/intake-summary.pdf", defaults={"pdf": True})
 @therapist_required
-def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
-    intake = service.load_progress_report(couple, _today()).intake
+@with_couple
+def intake_summary(therapist: Therapist, couple: Couple, pdf: bool) -> ResponseReturnValue:
+    intake = service.load_couple_intake(couple)
     # ?private=no prints the summary without the partners' private sections.
     include_private = request.args.get("private", "yes") != "no"
     # The preview's "Download PDF" prints what it shows (None: left out of the address).
@@ -142,14 +144,15 @@ def intake_summary(couple_id: uuid.UUID, pdf: bool) -> Any:
         detail={"kind": "intake", "private": include_private},
     )
     db_session().commit()
-    return download(service.html_to_pdf(html), filename, PDF) if pdf else html
+    return download(html_to_pdf(html), filename, PDF) if pdf else html
 
 
-@bp.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/handout.pdf")
+@routes.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/handout.pdf")
 @therapist_required
-def homework_handout(couple_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def homework_handout(
+    therapist: Therapist, couple: Couple, assignment_id: uuid.UUID
+) -> ResponseReturnValue:
     assignment = assignment_or_404(couple, assignment_id)
     html = render_template(
         "reconnect_clinic/reports/handout.html", couple=couple, assignment=assignment

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context, render_template, url_for
@@ -77,7 +78,10 @@ def due_rows(ids: Iterable[uuid.UUID] | None = None) -> list[tuple[uuid.UUID, uu
     )
     if ids is not None:
         query = query.where(RiskDisclosure.id.in_(list(ids)))
-    return [tuple(row) for row in db_session().execute(query)]  # type: ignore[misc]
+    return [
+        (disclosure_id, couple_id, email)
+        for disclosure_id, couple_id, email in db_session().execute(query)
+    ]
 
 
 def send_due(ids: Iterable[uuid.UUID] | None = None) -> tuple[int, int]:
@@ -89,11 +93,15 @@ def send_due(ids: Iterable[uuid.UUID] | None = None) -> tuple[int, int]:
     sent = failed = 0
     for disclosure_id, couple_id, email in rows:
         claimed_at = utcnow()
-        claimed = session.execute(
-            sa.update(RiskDisclosure)
-            .where(RiskDisclosure.id == disclosure_id, RiskDisclosure.alerted_at.is_(None))
-            .values(alerted_at=claimed_at)
-            .execution_options(synchronize_session=False)
+        # An UPDATE's result is a CursorResult, with its rowcount (typed as any Result).
+        claimed = cast(
+            sa.CursorResult[Any],
+            session.execute(
+                sa.update(RiskDisclosure)
+                .where(RiskDisclosure.id == disclosure_id, RiskDisclosure.alerted_at.is_(None))
+                .values(alerted_at=claimed_at)
+                .execution_options(synchronize_session=False)
+            ),
         )
         session.commit()
         if claimed.rowcount != 1:

@@ -148,7 +148,7 @@ def risk_panel(
                         draft_occasions,
                     )
                 )
-            assessment = latest.get((partner.id, risk.kind.value))
+            last = latest.get((partner.id, risk.kind.value))
             cards.append(
                 RiskCard(
                     partner=partner,
@@ -159,7 +159,7 @@ def risk_panel(
                     level=risk.level,
                     level_text=LEVEL_TEXT[risk.level],
                     lines=tuple(lines),
-                    last=_assessment_line(assessment) if assessment is not None else None,
+                    last=_assessment_line(last) if last is not None else None,
                     actions=allowed_statuses(risk.status),
                 )
             )

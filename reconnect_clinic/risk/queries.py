@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -106,7 +107,9 @@ _DISCLOSED, _ASSESSED = "d", "a"
 
 
 @cache
-def caseload_risk_statement(*, sees_all: bool, shown: str) -> sa.CompoundSelect:
+def caseload_risk_statement(
+    *, sees_all: bool, shown: str
+) -> sa.CompoundSelect[uuid.UUID, uuid.UUID, str, uuid.UUID, str, str | None, datetime]:
     """Every disclosure and assessment of the cases a therapist may see (the therapist
     is the bind parameter ``VIEWER_PARAMETER``), filtered as the dashboard's list is:
     one statement for the whole dashboard, built once per argument pair."""

@@ -3,17 +3,16 @@ the hook that sends risk emails once a request's disclosures are committed."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
-from ..blueprint import bp, signed_in_therapist, therapist_required
-from ..security.access import couple_or_404
+from ..blueprint import RouteTable, therapist_required, with_couple
+from ..models import Couple, Therapist
 from ..state import db_session
 from ..text import clean_text
 from . import alerts
@@ -21,9 +20,11 @@ from .core import RiskKind, RiskLevel, RiskStatus
 from .operations import AssessmentDetails, AssessmentRefused, assess
 from .panel import KIND_TITLES, LEVEL_TEXT
 
+routes = RouteTable()
+
 PLAN_MAX = 2000
 
-bp.after_request(alerts.send_queued)
+routes.after_request(alerts.send_queued)
 
 
 class RiskForm(FlaskForm):
@@ -70,11 +71,10 @@ def seen_moment(text: str | None) -> datetime:
     return moment if moment.tzinfo is not None else EARLIEST
 
 
-@bp.route("/couples/<uuid:couple_id>/partners/<role>/risk", methods=["POST"])
+@routes.route("/couples/<uuid:couple_id>/partners/<role>/risk", methods=["POST"])
 @therapist_required
-def risk_assess(couple_id: uuid.UUID, role: str) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def risk_assess(therapist: Therapist, couple: Couple, role: str) -> ResponseReturnValue:
     partner = next((p for p in couple.partners if p.role == role), None)
     if partner is None:
         abort(404)

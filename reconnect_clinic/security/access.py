@@ -48,13 +48,13 @@ def visible_couples_criteria(*, sees_all: bool) -> list[sa.ColumnElement[bool]]:
     """The conditions on ``Couple`` for the cases a therapist may see, soft-deleted ones
     left out. The therapist is the bind parameter :data:`VIEWER_PARAMETER`, so that a
     statement built on them once serves every therapist (the dashboard's does)."""
-    criteria = [Couple.deleted_at.is_(None)]
+    criteria: list[sa.ColumnElement[bool]] = [Couple.deleted_at.is_(None)]
     if not sees_all:
         criteria.append(Couple.therapist_id == sa.bindparam(VIEWER_PARAMETER, type_=sa.Uuid))
     return criteria
 
 
-def visible_couples(therapist: Therapist) -> sa.Select[tuple[Couple]]:
+def visible_couples(therapist: Therapist) -> sa.Select[Couple]:
     """A query for the cases ``therapist`` may see, soft-deleted ones left out."""
     criteria = visible_couples_criteria(sees_all=sees_all_cases(therapist))
     return sa.select(Couple).where(*criteria).params({VIEWER_PARAMETER: therapist.id})

@@ -123,9 +123,11 @@ def render_pdf(html: str, *, images: Mapping[str, bytes] | None = None) -> Rende
 
 
 def warm_up(workers: int | None = None) -> None:
-    """Start the render workers now and wait until they are ready (in parallel), so
-    that the first report of this process is as fast as the others. Call it after
-    forking, e.g. from gunicorn's ``post_worker_init``; optional."""
+    """Start the render workers now and wait until they are ready (in parallel, each
+    with one small render done), so that the first report of this process is as fast as
+    the others. Call it after forking, never before: ``reconnect_clinic.gunicorn_hooks``
+    does it in each gunicorn worker, and the lazy warm-up (``RECONNECT_CLINIC_PDF_WARM_UP``,
+    ``reconnect_clinic/warm_up.py``) at a process's first request; optional."""
     settings = _settings()
     pool = _pool.get_pool()
     pool.resize(workers or settings.workers)

@@ -106,6 +106,7 @@ def packaged_font_configuration(folder_prefix: str) -> Any:
     else:
         raise RuntimeError("Fontconfig cannot be loaded")
 
+    # misc: WeasyPrint ships no types, so its class is Any to mypy.
     class PackagedFontsOnly(FontConfiguration):  # type: ignore[misc]
         def __init__(self) -> None:
             # As FontConfiguration.__init__, with an empty Fontconfig configuration

@@ -151,6 +151,7 @@ def fetcher_class() -> type:
     recording each URL asked for in ``attempts``. Imports WeasyPrint: workers only."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+    # misc: WeasyPrint ships no types, so its class is Any to mypy.
     class ReportFetcher(URLFetcher):  # type: ignore[misc]
         """Serves :func:`resolve_asset` and nothing else: no urllib handler is used."""
 
@@ -170,6 +171,7 @@ def fetcher_class() -> type:
             return URLFetcherResponse(url, data, {"Content-Type": media_type})
 
         def open(self, url: object, data: object = None, timeout: object = None) -> Any:
+            # arg-type: urllib's Request (its full_url) or the URL itself, a str.
             return self.fetch(getattr(url, "full_url", url))  # type: ignore[arg-type]
 
     return ReportFetcher

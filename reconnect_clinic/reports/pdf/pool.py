@@ -65,6 +65,15 @@ _BOOT = (
     "from reconnect_clinic.reports.pdf.engine import worker_main; worker_main(reply_fd)"
 )
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
+# Rendered once by each worker :meth:`Pool.warm_up` starts, and thrown away: a new
+# worker's first render also pays for what WeasyPrint and pydyf load on first use
+# (layout and drawing code, font subsetting, the PDF/A profile), which a report would.
+_WARM_UP_HTML = (
+    b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Warm-up</title>'
+    b"</head><body><h1>Warm-up</h1><p>Text in <strong>bold</strong> and <em>italic</em>."
+    b"</p><ul><li>One</li><li>Two</li></ul><table><tr><th>A</th><td>1</td></tr></table>"
+    b'<p class="report-footer">Warm-up</p></body></html>'
+)
 
 
 class PoolError(Exception):
@@ -205,6 +214,27 @@ def _start_worker() -> _Worker:
         raise PoolError(f"could not start a PDF worker: {exc}") from None
 
 
+def _first_renders(workers: list[_Worker]) -> None:
+    """Each of ``workers`` renders :data:`_WARM_UP_HTML` (all at once, then each reply
+    is read); a reply that is not a PDF is a failed start."""
+    header: dict[str, Any] = {
+        "logo": None,
+        "html_bytes": len(_WARM_UP_HTML),
+        "images": [],
+        "alarm": STARTUP_TIMEOUT + SELF_DESTRUCT_GRACE,
+    }
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    for worker in workers:
+        try:
+            _write_all(worker._in, frame(header, _WARM_UP_HTML))
+        except OSError as exc:
+            raise _WorkerFailed(f"it stopped taking work ({exc})") from None
+    for worker in workers:
+        reply, _ = worker._receive(deadline)
+        if not reply.get("ok"):
+            raise _WorkerFailed(f"its first render failed: {reply.get('error')}")
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -262,7 +292,12 @@ class Pool:
                 started.append(_start_worker())
             for worker in started:  # they start in parallel; wait for each
                 worker.wait_ready()
+            _first_renders(started)
             ready = True
+        except _Expired:
+            raise PoolError(
+                f"a PDF worker's first render took over {STARTUP_TIMEOUT:g} s"
+            ) from None
         except _WorkerFailed as exc:
             raise PoolError(f"the PDF worker failed: {exc}") from None
         finally:

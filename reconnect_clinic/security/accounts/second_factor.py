@@ -5,6 +5,7 @@ command commits once."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -28,15 +29,19 @@ def check_second_factor(therapist: Therapist, text: str | None) -> Factor | None
     step = accepted_step(therapist.totp_secret, text, after=therapist.totp_last_step)
     if step is not None:
         # Only a later step is stored: of two requests with codes of different steps,
-        # the earlier one cannot move the mark back.
-        updated = db_session().execute(
-            sa.update(Therapist)
-            .where(
-                Therapist.id == therapist.id,
-                sa.or_(Therapist.totp_last_step.is_(None), Therapist.totp_last_step < step),
-            )
-            .values(totp_last_step=step)
-            .execution_options(synchronize_session=False)
+        # the earlier one cannot move the mark back. (An UPDATE's result is a
+        # CursorResult, with its rowcount; Session.execute types it as any Result.)
+        updated = cast(
+            sa.CursorResult[Any],
+            db_session().execute(
+                sa.update(Therapist)
+                .where(
+                    Therapist.id == therapist.id,
+                    sa.or_(Therapist.totp_last_step.is_(None), Therapist.totp_last_step < step),
+                )
+                .values(totp_last_step=step)
+                .execution_options(synchronize_session=False)
+            ),
         )
         if updated.rowcount == 1:
             therapist.totp_last_step = step
@@ -46,15 +51,18 @@ def check_second_factor(therapist: Therapist, text: str | None) -> Factor | None
         return None
     # One statement marks the code used only if it is still unused, so two sign-ins with
     # the same code at the same moment cannot both pass.
-    spent = db_session().execute(
-        sa.update(RecoveryCode)
-        .where(
-            RecoveryCode.therapist_id == therapist.id,
-            RecoveryCode.code_hash == _hash(therapist.id, text or ""),
-            RecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=utcnow(), updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+    spent = cast(
+        sa.CursorResult[Any],
+        db_session().execute(
+            sa.update(RecoveryCode)
+            .where(
+                RecoveryCode.therapist_id == therapist.id,
+                RecoveryCode.code_hash == _hash(therapist.id, text or ""),
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=utcnow(), updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     )
     return Factor.RECOVERY_CODE if spent.rowcount == 1 else None
 

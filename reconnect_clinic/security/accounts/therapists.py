@@ -25,7 +25,8 @@ def current_therapist() -> Therapist | None:
     returns. Looked up once per request.
     """
     if "reconnect_clinic_therapist" in g:
-        return g.reconnect_clinic_therapist  # type: ignore[no-any-return]
+        known: Therapist | None = g.reconnect_clinic_therapist  # set below, once
+        return known
     state = get_state()
     if state.therapist_loader is not None:
         therapist = state.therapist_loader()
@@ -68,7 +69,7 @@ def end_sessions(therapist: Therapist) -> None:
     """End every standalone session of ``therapist``, on every device (flushed, not
     committed). The view that keeps its own session signs it in again afterwards."""
     # In SQL: of two requests raising it at the same moment, neither raise is lost.
-    therapist.session_generation = Therapist.session_generation + 1  # type: ignore[assignment]
+    therapist.session_generation = Therapist.session_generation + 1
     db_session().flush()
 
 

@@ -18,11 +18,12 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import validate_csrf
-from wtforms import ValidationError
+from wtforms import Field, ValidationError
 
-from ...blueprint import bp, therapist_required
+from ...blueprint import RouteTable, therapist_required
 from ...models import Therapist, utcnow
 from ...state import config, db_session, get_state
 from ..audit.log import record_event
@@ -48,6 +49,8 @@ from .therapists import (
 )
 from .totp import RECOVERY_CODE_COUNT, accepted_step, new_secret, provisioning_uri
 
+routes = RouteTable()
+
 _PENDING = "reconnect_clinic_login_pending"
 _ENROLLING = "reconnect_clinic_totp_enrolling"
 _LOGIN_AT = "reconnect_clinic_login_at"
@@ -58,6 +61,12 @@ _SESSION_ENDED = (
     "You were signed out: this account was signed out, or its password or two-factor "
     "sign-in was changed. Please sign in again."
 )
+
+
+def _add_error(field: Field, message: str) -> None:
+    """Show ``message`` beside ``field``, after the form's own checks. A new tuple,
+    not ``errors.append``: WTForms declares ``errors`` as the tuple it starts out as."""
+    field.errors = (*field.errors, message)
 
 
 def session_expired(
@@ -79,8 +88,8 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-@bp.before_request
-def _enforce_timeouts() -> Any:
+@routes.before_request
+def _enforce_timeouts() -> ResponseReturnValue | None:
     state = get_state()
     if not state.standalone_auth or _LOGIN_AT not in session:
         return None
@@ -170,8 +179,8 @@ def _end_login() -> None:
     session.pop(_SEEN_AT, None)
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
+@routes.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
     if not get_state().standalone_auth:
         abort(404)
     if current_therapist() is not None:
@@ -181,8 +190,8 @@ def login() -> Any:
         limiter = get_state().login_limiter
         account_key = f"account:{normalise_email(form.email.data or '')}"
         if not _sign_in_try_counted(limiter, account_key, f"address:{request.remote_addr}"):
-            form.password.errors.append(
-                "Too many failed sign-ins. Please wait a few minutes and try again."
+            _add_error(
+                form.password, "Too many failed sign-ins. Please wait a few minutes and try again."
             )
             record_event("therapist.login_refused", actor=None, detail={"reason": "limited"})
             db_session().commit()
@@ -214,7 +223,7 @@ def login() -> Any:
             return redirect(target)
         record_event("therapist.login_failed", actor=None, record=therapist)
         db_session().commit()
-        form.password.errors.append("That email and password do not match an account.")
+        _add_error(form.password, "That email and password do not match an account.")
     return render_template("reconnect_clinic/login.html", form=form)
 
 
@@ -242,8 +251,8 @@ def _complete_login(therapist: Any) -> None:
     db_session().commit()
 
 
-@bp.route("/login/code", methods=["GET", "POST"])
-def login_code() -> Any:
+@routes.route("/login/code", methods=["GET", "POST"])
+def login_code() -> ResponseReturnValue:
     """The second step of a login with two-factor authentication on."""
     if not get_state().standalone_auth:
         abort(404)
@@ -294,7 +303,7 @@ def login_code() -> Any:
             "therapist.login_failed", actor=None, record=therapist, detail={"step": "code"}
         )
         db_session().commit()
-        form.code.errors.append(_CODE_NOT_RIGHT)
+        _add_error(form.code, _CODE_NOT_RIGHT)
     return render_template("reconnect_clinic/login_code.html", form=form)
 
 
@@ -304,7 +313,7 @@ def _check_code_within_limit(therapist: Therapist, form: Any) -> tuple[bool, Fac
     the form's error set; a right code clears the count."""
     limiter, key = get_state().login_limiter, f"account:{therapist.email}"
     if not limiter.attempt(key):
-        form.code.errors.append("Too many tries. Please wait a few minutes.")
+        _add_error(form.code, "Too many tries. Please wait a few minutes.")
         return False, None
     factor = check_second_factor(therapist, form.code.data)
     if factor is not None:
@@ -337,9 +346,9 @@ def _recovered_recently() -> bool:
     return isinstance(at, float | int) and 0 <= time.time() - at <= RECOVERED_GRACE_SECONDS
 
 
-@bp.route("/account/two-factor", methods=["GET", "POST"])
+@routes.route("/account/two-factor", methods=["GET", "POST"])
 @therapist_required
-def two_factor() -> Any:
+def two_factor() -> ResponseReturnValue:
     """Turn the second factor on (scan, then confirm with a code), make new recovery
     codes, or turn it off. Recovery codes are shown once, on a page of their own
     (:func:`recovery_codes`) that the post making them redirects to.
@@ -394,14 +403,15 @@ def two_factor() -> Any:
             _keep_this_session(therapist)
             db_session().commit()
             return _show_recovery_codes(therapist, codes, turned_on=False)
-        form.code.errors.append(_CODE_NOT_RIGHT)
+        assert isinstance(form, SecondFactorForm)  # noqa: S101 - a recovered sign-in never gets here
+        _add_error(form.code, _CODE_NOT_RIGHT)
     return _two_factor_page(therapist, forms)
 
 
 _SETTINGS_ACTIONS = ("new-codes", "disable")
 
 
-def _enrol(therapist: Therapist) -> Any:
+def _enrol(therapist: Therapist) -> ResponseReturnValue:
     """Turning the second factor on: the key to scan, then a code to prove it works."""
     secret = session.get(_ENROLLING)
     if not secret:
@@ -419,7 +429,7 @@ def _enrol(therapist: Therapist) -> Any:
             _keep_this_session(therapist)
             db_session().commit()
             return _show_recovery_codes(therapist, codes, turned_on=True)
-        form.code.errors.append(_CODE_NOT_RIGHT)
+        _add_error(form.code, _CODE_NOT_RIGHT)
     return render_template(
         "reconnect_clinic/two_factor.html",
         form=form,
@@ -443,16 +453,18 @@ def _two_factor_page(therapist: Therapist, forms: dict[str, Any]) -> str:
 _CODES_SHOWN = "recovery_codes"
 
 
-def _show_recovery_codes(therapist: Therapist, codes: list[str], *, turned_on: bool) -> Any:
+def _show_recovery_codes(
+    therapist: Therapist, codes: list[str], *, turned_on: bool
+) -> ResponseReturnValue:
     """Keep the new codes for one showing and send the browser there (303): a reload,
     or Back, must never make or show them again. Only their hashes are stored."""
     keep_to_show_once(_CODES_SHOWN, therapist.id, {"codes": codes, "turned_on": turned_on})
     return redirect(url_for(".recovery_codes"), code=303)
 
 
-@bp.route("/account/two-factor/recovery-codes", methods=["GET"])
+@routes.route("/account/two-factor/recovery-codes", methods=["GET"])
 @therapist_required
-def recovery_codes() -> Any:
+def recovery_codes() -> ResponseReturnValue:
     """The recovery codes just made, shown once; afterwards, the settings page."""
     if not get_state().standalone_auth:
         abort(404)
@@ -478,9 +490,9 @@ def recovery_codes() -> Any:
     return response
 
 
-@bp.route("/account/password", methods=["GET", "POST"])
+@routes.route("/account/password", methods=["GET", "POST"])
 @therapist_required
-def change_password() -> Any:
+def change_password() -> ResponseReturnValue:
     """A new password, proven by the current one. Every other session of the therapist
     ends; this one goes on."""
     if not get_state().standalone_auth:
@@ -493,17 +505,17 @@ def change_password() -> Any:
         # limit, so that an open session cannot be used to guess it.
         limiter = get_state().login_limiter
         if not limiter.attempt(f"account:{therapist.email}"):
-            form.current_password.errors.append("Too many tries. Please wait a few minutes.")
+            _add_error(form.current_password, "Too many tries. Please wait a few minutes.")
             return render_template("reconnect_clinic/change_password.html", form=form), 429
         if not verify_password(therapist.password_hash, form.current_password.data or ""):
             record_event("therapist.password_change_failed", actor=therapist, record=therapist)
             db_session().commit()
-            form.current_password.errors.append("That is not your current password.")
+            _add_error(form.current_password, "That is not your current password.")
             return render_template("reconnect_clinic/change_password.html", form=form)
         try:
             set_password(therapist, form.new_password.data or "")
         except AccountError as error:
-            form.new_password.errors.append(str(error))
+            _add_error(form.new_password, str(error))
             return render_template("reconnect_clinic/change_password.html", form=form)
         record_event(
             "therapist.password_changed",
@@ -521,7 +533,7 @@ def change_password() -> Any:
     return render_template("reconnect_clinic/change_password.html", form=form)
 
 
-@bp.context_processor
+@routes.context_processor
 def _idle_globals() -> dict[str, Any]:
     """What a therapist page's idle warning counts from (``clinic.js``): seconds left
     before the idle sign-out, as the server sees it, and when to warn. None outside a
@@ -546,9 +558,9 @@ def idle_seconds_left(*, now: float, seen_at: float, idle: int) -> int:
     return max(0, int(idle - (now - seen_at)))
 
 
-@bp.route("/still-here", methods=["POST"])
+@routes.route("/still-here", methods=["POST"])
 @therapist_required
-def still_here() -> Any:
+def still_here() -> ResponseReturnValue:
     """The therapist is active on a page (typing, or "Stay signed in"): ``clinic.js``
     posts here, at most once a minute while they type, so typing counts as activity.
     Answers 204; a stale session has been signed out by then (see
@@ -562,8 +574,8 @@ def still_here() -> Any:
     return "", 204
 
 
-@bp.route("/logout", methods=["POST"])
-def logout() -> Any:
+@routes.route("/logout", methods=["POST"])
+def logout() -> ResponseReturnValue:
     if not get_state().standalone_auth:
         abort(404)
     form = PostOnlyForm()

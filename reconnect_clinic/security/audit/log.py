@@ -363,7 +363,7 @@ def stored_report_checkpoints() -> list[Checkpoint]:
         key_id, _, mac = (stored_mac or "").partition(".")
         found.append(
             Checkpoint(
-                lines,
+                lines or 0,  # never None: the query selects only rows with lines
                 head or "",
                 f"stored_report={report_id}",
                 key_id,

@@ -18,7 +18,7 @@ from gunicorn.glogging import Logger
 from .logfilter import install
 
 
-class RedactingLogger(Logger):  # type: ignore[misc]
+class RedactingLogger(Logger):
     def __init__(self, cfg: Any) -> None:
         super().__init__(cfg)
         install(self.access_log, self.error_log)

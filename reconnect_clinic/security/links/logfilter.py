@@ -1,9 +1,10 @@
 """Keeping partners' link tokens out of logs.
 
 A partner's link is the one address that carries its token (``/i/<token>``,
-``/h/<token>``); the first request exchanges it for a session, but that one request is
-still written to the server's access log, and to the error log if it fails. This filter
-rewrites such paths to ``/i/[token]`` in any log record it sees. ``init_app`` puts it on
+``/h/<token>``, ``/m/<token>``, ``/r/<token>``: intake, homework, measures, rating); the
+first request exchanges it for a session, but that one request is still written to the
+server's access log, and to the error log if it fails. This filter rewrites such paths
+to ``/i/[token]`` in any log record it sees. ``init_app`` puts it on
 Werkzeug's logger (the development server's access log) and on the app's own logger;
 behind gunicorn, run gunicorn with the logger class in ``security/links/gunicorn_logging.py``,
 which puts it on gunicorn's access and error logs (README, "Deploying").
@@ -12,9 +13,9 @@ An access log writes the address as the client sent it, and a client may spell t
 same link many ways that the server decodes back to it before routing: any character
 percent-escaped (``%6E`` or ``%6e``, the ``i`` or ``h`` and the slashes too, even escaped
 twice), slashes doubled, ``.`` and ``..`` segments. So every address is also read as the
-server would decode it, and any segment of 16 or more characters after ``/i/`` or ``/h/``
+server would decode it, and any segment of 16 or more characters after a link's letter
 (either case, after any prefix), with whatever trails it up to the next ``/``, ``?`` or
-``#``, is taken out, in whichever spelling it came. A host's own ``/i/`` or ``/h/``
+``#``, is taken out, in whichever spelling it came. A host's own ``/i/`` (or ``/h/``...)
 addresses lose such segments in the log too: a price worth paying for never logging a
 working link.
 """
@@ -27,11 +28,12 @@ from collections.abc import Mapping, MutableMapping
 from urllib.parse import quote, unquote
 
 REDACTED = "[token]"
-# A kind of link (i or h) between slashes, and the segment after it that would be a token:
-# as written (up to a query or fragment, which are kept), and as decoded (where a "?" or
-# "#" may have been an escaped part of the path, so only a slash ends it).
-_TOKEN_PATH = re.compile(r"(/+[iIhH]/+)[^/?#\s\"'<>]{16,}")
-_DECODED_TOKEN_PATH = re.compile(r"(/+[iIhH]/+)[^/\s]{16,}")
+# A kind of link (i: intake, h: homework, m: measures, r: session rating) between
+# slashes, and the segment after it that would be a token: as written (up to a query or
+# fragment, which are kept), and as decoded (where a "?" or "#" may have been an
+# escaped part of the path, so only a slash ends it).
+_TOKEN_PATH = re.compile(r"(/+[iIhHmMrR]/+)[^/?#\s\"'<>]{16,}")
+_DECODED_TOKEN_PATH = re.compile(r"(/+[iIhHmMrR]/+)[^/\s]{16,}")
 # What a log line's addresses are read from: runs of characters that are neither space
 # nor quotes (gunicorn quotes the request line, the referrer and the user agent).
 _WORD = re.compile(r"[^\s\"'<>]+")

@@ -60,6 +60,7 @@ class Posted:
 
 
 def _serializer() -> URLSafeTimedSerializer:
+    # arg-type: secret_key is None only in an app without one, whose sessions fail anyway.
     return URLSafeTimedSerializer(current_app.secret_key, salt=_SALT)  # type: ignore[arg-type]
 
 
@@ -106,6 +107,7 @@ def end_link_session(link_id: uuid.UUID) -> None:
 
 
 def _idle(entry: dict[str, object]) -> bool:
+    # arg-type: _entry has checked that "seen" is a number.
     return "out" in entry or time.time() - float(entry["seen"]) > config("LINK_IDLE_TIMEOUT")  # type: ignore[arg-type]
 
 
@@ -122,7 +124,7 @@ def timed_out(link_id: uuid.UUID) -> TimedOut | None:
         return None
     if "out" in entry:
         try:
-            return TimedOut(entry["out"])
+            return TimedOut(str(entry["out"]))
         except ValueError:
             return TimedOut.IDLE
     if _idle(entry):

@@ -6,16 +6,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField
 
-from ...blueprint import bp, signed_in_therapist, therapist_required
+from ... import i18n
+from ...blueprint import RouteTable, signed_in_therapist, therapist_required, with_couple
+from ...i18n import N_
 from ...mail import mail_enabled, public_url, send_mail
-from ...models import ClientLink, Couple, LinkPurpose, Partner, utcnow
+from ...models import ClientLink, Couple, LinkPurpose, Partner, Therapist, utcnow
 from ...state import config, db_session, get_state
 from ..access import couple_or_404
 from ..accounts.forms import PostOnlyForm
@@ -33,19 +35,27 @@ from .session import (
 )
 from .tokens import LinkState, find_link, issue_link, state_of
 
+routes = RouteTable()
+
 # Where an opened link leads, what it is called, and how long it lives by default.
 PURPOSES: dict[str, dict[str, str]] = {
     LinkPurpose.INTAKE.value: {
         "start": "reconnect_clinic.intake_resume",
         "name": "intake",
         "lifetime": "LINK_LIFETIME_DAYS",
-        "subject": "Your private questionnaire from {practice}",
+        "subject": N_("Your private questionnaire from {practice}"),
     },
     LinkPurpose.HOMEWORK.value: {
         "start": "reconnect_clinic.homework_mine",
         "name": "homework",
         "lifetime": "HOMEWORK_LINK_LIFETIME_DAYS",
-        "subject": "Your homework page from {practice}",
+        "subject": N_("Your homework page from {practice}"),
+    },
+    LinkPurpose.RATING.value: {
+        "start": "reconnect_clinic.rating_page",
+        "name": "session rating",
+        "lifetime": "RATING_LINK_LIFETIME_DAYS",
+        "subject": N_("How was your session? A private question from {practice}"),
     },
 }
 
@@ -55,18 +65,27 @@ class NewLinkForm(FlaskForm):
 
 
 def partner_or_404(couple_id: uuid.UUID, role: str) -> tuple[Couple, Partner]:
+    """The signed-in therapist's couple and its partner ``role`` ("a" or "b"); else 404."""
     couple = couple_or_404(couple_id, signed_in_therapist())
+    return couple, role_partner_or_404(couple, role)
+
+
+def role_partner_or_404(couple: Couple, role: str) -> Partner:
+    """The couple's partner ``role`` ("a" or "b"); 404 for any other role."""
     if role not in ("a", "b"):
         abort(404)
-    return couple, couple.partner(role)
+    return couple.partner(role)
 
 
-@bp.route("/couples/<uuid:couple_id>/partners/<role>/links/<purpose>", methods=["POST"])
+@routes.route("/couples/<uuid:couple_id>/partners/<role>/links/<purpose>", methods=["POST"])
 @therapist_required
-def link_create(couple_id: uuid.UUID, role: str, purpose: str) -> Any:
-    therapist = signed_in_therapist()
-    couple, partner = partner_or_404(couple_id, role)
-    if purpose not in PURPOSES:
+@with_couple
+def link_create(
+    therapist: Therapist, couple: Couple, role: str, purpose: str
+) -> ResponseReturnValue:
+    partner = role_partner_or_404(couple, role)
+    # A rating link is made for one session, from the session page (ratings/views.py).
+    if purpose not in PURPOSES or purpose == LinkPurpose.RATING:
         abort(404)
     form = NewLinkForm()
     if not form.validate_on_submit():
@@ -93,11 +112,11 @@ def link_create(couple_id: uuid.UUID, role: str, purpose: str) -> Any:
 _LINK_SHOWN = "link"
 
 
-@bp.route("/couples/<uuid:couple_id>/links/created", methods=["GET"])
+@routes.route("/couples/<uuid:couple_id>/links/created", methods=["GET"])
 @therapist_required
-def link_created(couple_id: uuid.UUID) -> Any:
+@with_couple
+def link_created(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     """The link just made, shown once; afterwards, back to the couple's page."""
-    couple = couple_or_404(couple_id, signed_in_therapist())
     link = _pending_link(couple)
     taken = take_to_show(_LINK_SHOWN) if link is not None else None
     if link is None or taken is None or taken[0] != link.id:
@@ -144,14 +163,17 @@ def _email_link(partner: Partner, url: str, link: ClientLink) -> str:
     if not partner.email:
         return "This partner has no email address; please copy the link instead."
     practice = config("PRACTICE_NAME")
-    body = render_template(
-        f"reconnect_clinic/email/{link.purpose}_link.txt",
-        partner=partner,
-        url=url,
-        practice=practice,
-        expires_on=link.expires_at.date().isoformat(),
-    )
-    subject = PURPOSES[link.purpose]["subject"].format(practice=practice)
+    # In the partner's language (the therapist's setting), not the therapist's page's.
+    with i18n.language(partner.language):
+        body = render_template(
+            f"reconnect_clinic/email/{link.purpose}_link.txt",
+            partner=partner,
+            url=url,
+            practice=practice,
+            expires_on=link.expires_at.date().isoformat(),
+            **i18n.template_context(),
+        )
+        subject = i18n.gettext(PURPOSES[link.purpose]["subject"]).format(practice=practice)
     try:
         send_mail(partner.email, subject, body)
     except Exception as error:  # any SMTP failure is reported, not raised
@@ -159,11 +181,10 @@ def _email_link(partner: Partner, url: str, link: ClientLink) -> str:
     return f"Emailed to {partner.email}."
 
 
-@bp.route("/couples/<uuid:couple_id>/links/<uuid:link_id>/revoke", methods=["POST"])
+@routes.route("/couples/<uuid:couple_id>/links/<uuid:link_id>/revoke", methods=["POST"])
 @therapist_required
-def link_revoke(couple_id: uuid.UUID, link_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def link_revoke(therapist: Therapist, couple: Couple, link_id: uuid.UUID) -> ResponseReturnValue:
     form = PostOnlyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -188,9 +209,10 @@ def link_problem(kind: str) -> Response:
     )
 
 
-@bp.route("/i/<token>", defaults={"purpose": LinkPurpose.INTAKE.value}, endpoint="link_open")
-@bp.route("/h/<token>", defaults={"purpose": LinkPurpose.HOMEWORK.value}, endpoint="link_open")
-def link_open(token: str, purpose: str) -> Any:
+@routes.route("/i/<token>", defaults={"purpose": LinkPurpose.INTAKE.value}, endpoint="link_open")
+@routes.route("/h/<token>", defaults={"purpose": LinkPurpose.HOMEWORK.value}, endpoint="link_open")
+@routes.route("/r/<token>", defaults={"purpose": LinkPurpose.RATING.value}, endpoint="link_open")
+def link_open(token: str, purpose: str) -> ResponseReturnValue:
     limiter = get_state().bad_link_limiter
     address = request.remote_addr or "unknown"
     if limiter.blocked(address):
@@ -198,8 +220,11 @@ def link_open(token: str, purpose: str) -> Any:
     link = find_link(token, purpose)
     if link is None:
         # Only unknown tokens count as failures: an old link a partner kept in their
-        # email is not an attack, and must not lock others out of theirs.
-        limiter.fail(address)
+        # email is not an attack, and must not lock others out of theirs. Counted and
+        # checked in one step of the store (attempt), so tries sent at the same moment
+        # cannot all pass the check above before any of them is counted.
+        if not limiter.attempt(address):
+            return link_problem("limited")
         return link_problem("unknown")
     state = effective_state(link)
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
@@ -220,8 +245,9 @@ def effective_state(link: ClientLink) -> LinkState:
     return state_of(link)
 
 
-def partner_context(purpose: str, link_id: uuid.UUID) -> tuple[ClientLink, LinkState] | Response:
-    """The link a partner's page view acts for, or the page to show instead.
+def partner_context(purpose: str, link_id: uuid.UUID) -> tuple[ClientLink, LinkState]:
+    """The link a partner's page view acts for; otherwise the request ends here, with
+    the page to show instead (``abort`` with it, so a view never checks for it).
 
     A page view needs the link to be open, and not idle, in this browser. Past the idle
     limit the link's pages say that the page timed out (not "this link does not work"),
@@ -230,11 +256,11 @@ def partner_context(purpose: str, link_id: uuid.UUID) -> tuple[ClientLink, LinkS
     link = session_link(link_id, purpose)
     if link is None:
         why = timed_out(link_id)
-        return timed_out_page(why) if why is not None else link_problem("unknown")
+        abort(timed_out_page(why) if why is not None else link_problem("unknown"))
     state = effective_state(link)
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
         end_link_session(link.id)
-        return link_problem(state.value)
+        abort(link_problem(state.value))
     return link, state
 
 
@@ -249,27 +275,30 @@ class PostedPage:
     keep_only: bool
 
 
-def posted_context(purpose: str, link_id: uuid.UUID) -> PostedPage | Response:
-    """The link a partner's post acts for (see ``link_session.posted_access``), or the
-    answer to send instead: a plain page for a forged or foreign reference, the dead
-    link's page, or, for a genuine page that cannot be kept, the timed-out page."""
+def posted_context(purpose: str, link_id: uuid.UUID) -> PostedPage:
+    """The link a partner's post acts for (see ``link_session.posted_access``);
+    otherwise the request ends here (``abort``) with the answer to send instead: a plain
+    page for a forged or foreign reference, the dead link's page, or, for a genuine page
+    that cannot be kept, the timed-out page."""
     posted = posted_access(request.form.get("link_ref"), link_id, purpose)
     if posted.access is Access.UNKNOWN or posted.link is None:
-        return link_problem("unknown")
+        abort(link_problem("unknown"))
     link = posted.link
     state = effective_state(link)
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
         end_link_session(link.id)
-        return link_problem(state.value)
+        abort(link_problem(state.value))
     if posted.access is Access.TIMED_OUT:
-        return after_timeout(link, kept=False)
+        abort(after_timeout(link, kept=False))
     if posted.access is Access.STALE:
         flash(
-            "That page had been open for too long to be saved, so nothing of it was "
-            "kept. Anything you saved before is kept. Please fill it in again.",
+            i18n.gettext(
+                "That page had been open for too long to be saved, so nothing of it was "
+                "kept. Anything you saved before is kept. Please fill it in again."
+            ),
             "error",
         )
-        return redirect(url_for(PURPOSES[link.purpose]["start"], link_id=link.id), code=303)
+        abort(redirect(url_for(PURPOSES[link.purpose]["start"], link_id=link.id), code=303))
     return PostedPage(link=link, state=state, keep_only=posted.access is Access.KEEP)
 
 
@@ -298,9 +327,10 @@ def timed_out_page(why: TimedOut) -> Response:
 
 def duration_words(seconds: int) -> str:
     """``7200`` -> "2 hours", ``5400`` -> "90 minutes", ``60`` -> "1 minute"."""
+    # Shown on partners' pages only: in the partner's language.
     seconds = max(60, int(seconds))
     if seconds % 3600 == 0:
         hours = seconds // 3600
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+        return i18n.ngettext("%(num)d hour", "%(num)d hours", hours)
     minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return i18n.ngettext("%(num)d minute", "%(num)d minutes", minutes)

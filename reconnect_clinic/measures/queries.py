@@ -1,0 +1,260 @@
+"""Reading a couple's measures: results opened into progress lines, the schedule's
+occasions with their states, and the dashboard's facts (missed administrations,
+reliable improvement not yet celebrated)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..cases.listing import CaseLine
+from ..models import (
+    AuditEvent,
+    Couple,
+    MeasureAdministration,
+    MeasureResult,
+    MeasureSchedule,
+    Partner,
+)
+from ..state import config, db_session
+from .instruments import get
+from .operations import administrations, open_case, partner_occasions, schedule_for
+from .progress import Administered, ChangeLine, change_lines
+from .schedule import OccasionState
+
+CADENCE_WORDS = {
+    "before_every_session": "before every session",
+    "every_n_weeks": "every {n} weeks",
+    "once": "once",
+}
+
+
+def cadence_words(schedule: MeasureSchedule) -> str:
+    words = CADENCE_WORDS[schedule.cadence]
+    if schedule.cadence == "every_n_weeks" and schedule.every_weeks == 1:
+        return "every week"
+    return words.format(n=schedule.every_weeks)
+
+
+def results_of(partners: Sequence[Partner]) -> list[tuple[Partner, MeasureResult]]:
+    by_id = {p.id: p for p in partners}
+    rows = db_session().scalars(
+        sa.select(MeasureResult)
+        .where(MeasureResult.partner_id.in_(list(by_id)), MeasureResult.deleted_at.is_(None))
+        .order_by(MeasureResult.administered_at)
+    )
+    return [(by_id[r.partner_id], r) for r in rows]
+
+
+def couple_change_lines(couple: Couple) -> list[ChangeLine]:
+    """First and latest score per partner and measure, with the change in words (opens
+    each result's sealed total)."""
+    return change_lines(
+        Administered(
+            role=partner.role,
+            partner_name=partner.first_name,
+            slug=result.instrument,
+            total=int(result.total),
+            administered_at=result.administered_at,
+        )
+        for partner, result in results_of(couple.partners)
+    )
+
+
+@dataclass(frozen=True)
+class OccasionRow:
+    partner: Partner
+    due_on: date
+    state: str
+    administration: MeasureAdministration | None
+
+
+@dataclass(frozen=True)
+class MeasuresSection:
+    """What the couple's page shows under "Measures"."""
+
+    schedule: MeasureSchedule | None
+    cadence: str
+    instrument_names: tuple[str, ...]
+    rows: tuple[OccasionRow, ...]
+    lines: tuple[ChangeLine, ...]
+    can_send: bool
+    open_case: bool
+    improvements: tuple[ChangeLine, ...] = field(default=())
+
+    @property
+    def missed(self) -> tuple[OccasionRow, ...]:
+        return tuple(r for r in self.rows if r.state == OccasionState.MISSED.value)
+
+
+def measures_section(couple: Couple, today: date) -> MeasuresSection:
+    schedule = schedule_for(couple)
+    made = administrations(couple)
+    rows: list[OccasionRow] = []
+    if schedule is not None:
+        for partner in couple.partners:
+            for occasion in partner_occasions(couple, schedule, partner, today, made):
+                found = next(
+                    (a for a in made if a.partner_id == partner.id and a.due_on == occasion.due_on),
+                    None,
+                )
+                rows.append(OccasionRow(partner, occasion.due_on, occasion.state.value, found))
+    rows.sort(key=lambda r: (r.due_on, r.partner.role))
+    lines = couple_change_lines(couple)
+    return MeasuresSection(
+        schedule=schedule,
+        cadence=cadence_words(schedule) if schedule is not None else "",
+        instrument_names=tuple(get(s).name for s in schedule.instrument_slugs)
+        if schedule is not None
+        else (),
+        rows=tuple(rows),
+        lines=tuple(lines),
+        can_send=schedule is not None
+        and schedule.active
+        and open_case(couple)
+        and any(r.state == OccasionState.DUE.value for r in rows),
+        open_case=open_case(couple),
+        improvements=tuple(line for line in lines if line.reliable_improvement),
+    )
+
+
+def celebration_lines(couple: Couple) -> list[ChangeLine]:
+    return [line for line in couple_change_lines(couple) if line.reliable_improvement]
+
+
+def celebration_message(couple: Couple, lines: Sequence[ChangeLine]) -> str:
+    """A short message for the couple, in clients' words (the seed's fifteenth step:
+    notice and celebrate the progress made together). No scores, no diagnoses: the
+    therapist reads and changes it before anything is sent."""
+    names = " and ".join(p.first_name for p in couple.partners)
+    practice = config("PRACTICE_NAME")
+    who = sorted({line.partner_name for line in lines})
+    if not lines:
+        noticed = "the work you have both been putting in"
+    elif len(who) == 1:
+        noticed = (
+            f"a real change in how {who[0]} has been feeling, in the questionnaires you "
+            "have been filling in"
+        )
+    else:
+        noticed = "real change for both of you in the questionnaires you have been filling in"
+    return (
+        f"Dear {names},\n\n"
+        f"I wanted to take a moment to mark something: I have noticed {noticed}. "
+        "Change like this does not happen by chance. It comes from the time and care you "
+        "have been giving each other, the conversations that were not easy, and the small "
+        "moments of turning towards each other.\n\n"
+        "It is worth celebrating together, in whatever way feels right for the two of "
+        "you: a walk, a meal, or simply telling each other what you have noticed "
+        "changing. Progress is rarely a straight line, and there may be harder weeks "
+        "ahead; what you have built so far is still yours.\n\n"
+        f"With warm wishes,\n{practice}"
+    )
+
+
+@dataclass(frozen=True)
+class DashboardMeasures:
+    missed: int = 0
+    improvements: tuple[str, ...] = ()
+
+
+def dashboard_measures(
+    couple_ids: Sequence[uuid.UUID], today: date
+) -> dict[uuid.UUID, DashboardMeasures]:
+    """Per open case with measures: how many administrations were missed, and which
+    partners' measures show reliable improvement since the couple was last sent a
+    celebration (each as "Sam: PHQ-9"). Only cases with a schedule or a repeated
+    measure are looked into."""
+    facts: dict[uuid.UUID, DashboardMeasures] = {}
+    if not couple_ids:
+        return facts
+    ids = list(couple_ids)
+    session = db_session()
+    with_schedule = set(
+        session.scalars(
+            sa.select(MeasureSchedule.couple_id).where(MeasureSchedule.couple_id.in_(ids))
+        )
+    )
+    with_results = set(
+        session.scalars(
+            sa.select(Partner.couple_id)
+            .join(MeasureResult, MeasureResult.partner_id == Partner.id)
+            .where(Partner.couple_id.in_(ids), MeasureResult.deleted_at.is_(None))
+            .group_by(Partner.couple_id)
+            .having(sa.func.count(MeasureResult.id) > 1)
+        )
+    )
+    celebrated: dict[uuid.UUID, datetime] = {
+        couple_id: at
+        for couple_id, at in session.execute(
+            sa.select(AuditEvent.couple_id, sa.func.max(AuditEvent.occurred_at))
+            .where(AuditEvent.action == "measures.celebrate", AuditEvent.couple_id.in_(ids))
+            .group_by(AuditEvent.couple_id)
+        )
+        if couple_id is not None
+    }
+    wanted = with_schedule | with_results
+    couples = (
+        session.scalars(
+            sa.select(Couple)
+            .where(Couple.id.in_(list(wanted)))
+            .options(selectinload(Couple.partners), selectinload(Couple.therapist))
+        ).all()
+        if wanted
+        else []
+    )
+    for couple in couples:
+        if not open_case(couple):
+            continue
+        missed = 0
+        if couple.id in with_schedule:
+            missed = sum(
+                1 for r in measures_section_rows(couple, today) if r == OccasionState.MISSED
+            )
+        improvements: tuple[str, ...] = ()
+        if couple.id in with_results:
+            since = celebrated.get(couple.id)
+            improvements = tuple(
+                f"{line.partner_name}: {line.name}"
+                for line in couple_change_lines(couple)
+                if line.reliable_improvement and (since is None or line.latest_at > since)
+            )
+        if missed or improvements:
+            facts[couple.id] = DashboardMeasures(missed=missed, improvements=improvements)
+    return facts
+
+
+def measures_section_rows(couple: Couple, today: date) -> list[OccasionState]:
+    schedule = schedule_for(couple)
+    if schedule is None:
+        return []
+    made = administrations(couple)
+    return [
+        occasion.state
+        for partner in couple.partners
+        for occasion in partner_occasions(couple, schedule, partner, today, made)
+    ]
+
+
+def with_measures(
+    lines: Sequence[CaseLine], facts: Mapping[uuid.UUID, DashboardMeasures]
+) -> list[CaseLine]:
+    """The dashboard's lines with each case's measures facts on its to-do."""
+    return [
+        replace(
+            line,
+            todo=replace(
+                line.todo,
+                missed_measures=facts[line.id].missed,
+                improvements=facts[line.id].improvements,
+            ),
+        )
+        if line.id in facts
+        else line
+        for line in lines
+    ]
