@@ -27,10 +27,13 @@ PACKAGE_DIR = Path(reconnect_clinic.__file__).parent
 # it as they go; add them here when they do.
 CONVERTED = (
     "cases/views.py",
+    "fhir/views.py",
     "homework/views.py",
     "homework/partner_views.py",
     "intake/views.py",
+    "measures/views.py",
     "notes/views.py",
+    "ratings/views.py",
     "reports/views.py",
     "risk/views.py",
     "security/accounts/views.py",

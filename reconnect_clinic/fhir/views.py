@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
-from typing import Any
 
-from ..blueprint import RouteTable, signed_in_therapist, therapist_required
+from flask.typing import ResponseReturnValue
+
+from ..blueprint import RouteTable, therapist_required, with_couple
 from ..downloads import download, download_name
-from ..models import utcnow
+from ..models import Couple, Therapist, utcnow
 from ..security.audit.log import record_event
-from ..security.links.views import partner_or_404
+from ..security.links.views import role_partner_or_404
 from ..state import db_session
 from .builders import FHIR_JSON, bundle_json
 from .queries import bundle_for
@@ -20,11 +20,11 @@ routes = RouteTable()
 
 @routes.route("/couples/<uuid:couple_id>/partners/<role>/fhir.json")
 @therapist_required
-def partner_fhir(couple_id: uuid.UUID, role: str) -> Any:
+@with_couple
+def partner_fhir(therapist: Therapist, couple: Couple, role: str) -> ResponseReturnValue:
     """Everything one partner answered as a FHIR R4 Bundle, for an EHR or a records
     request: theirs alone, private answers included (it is their own record)."""
-    therapist = signed_in_therapist()
-    couple, partner = partner_or_404(couple_id, role)
+    partner = role_partner_or_404(couple, role)
     now = utcnow()
     bundle = bundle_for(partner, generated_at=now)
     kinds = sorted({entry["resource"]["resourceType"] for entry in bundle["entry"]})

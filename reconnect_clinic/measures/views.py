@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import (
@@ -25,11 +26,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import i18n
-from ..blueprint import RouteTable, signed_in_therapist, therapist_required
+from ..blueprint import RouteTable, therapist_required, with_couple
 from ..mail import mail_enabled, send_mail
-from ..models import ClientLink, Couple, MeasureAdministration, utcnow
+from ..models import ClientLink, Couple, MeasureAdministration, Therapist, utcnow
 from ..risk.resources import CrisisSupport
-from ..security.access import couple_or_404
 from ..security.accounts.forms import PostOnlyForm
 from ..security.audit.log import record_event
 from ..security.links.session import link_ref
@@ -119,19 +119,15 @@ def _closed_page() -> Response:
 
 
 @routes.route("/measures/<uuid:link_id>/", methods=["GET", "POST"])
-def measures_form(link_id: uuid.UUID) -> Any:
+def measures_form(link_id: uuid.UUID) -> ResponseReturnValue:
     posted = request.method == "POST"
     if posted:
         sent = posted_context(PURPOSE, link_id)
-        if isinstance(sent, Response):
-            return sent
         link = sent.link
         if sent.keep_only:  # past the idle limit: measures keep no drafts
             return after_timeout(link, kept=False)
     else:
         context = partner_context(PURPOSE, link_id)
-        if isinstance(context, Response):
-            return context
         link, _ = context
     couple = link.partner.couple
     administration = administration_for_link(link)
@@ -180,10 +176,8 @@ def measures_form(link_id: uuid.UUID) -> Any:
 
 
 @routes.route("/measures/<uuid:link_id>/done")
-def measures_done(link_id: uuid.UUID) -> Any:
+def measures_done(link_id: uuid.UUID) -> ResponseReturnValue:
     context = partner_context(PURPOSE, link_id)
-    if isinstance(context, Response):
-        return context
     link, _ = context
     administration = administration_for_link(link)
     if administration is None:
@@ -237,9 +231,8 @@ def _today() -> date:
 
 @routes.route("/couples/<uuid:couple_id>/measures/schedule", methods=["GET", "POST"])
 @therapist_required
-def measures_schedule(couple_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def measures_schedule(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     schedule = schedule_for(couple)
     form = ScheduleForm()
     if request.method == "GET":
@@ -288,10 +281,9 @@ _SENT_SHOWN = "measures-links"
 
 @routes.route("/couples/<uuid:couple_id>/measures/send", methods=["POST"])
 @therapist_required
-def measures_send(couple_id: uuid.UUID) -> Any:
+@with_couple
+def measures_send(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     """Send now what the schedule calls for and was not sent yet (as the cron run would)."""
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
     if not PostOnlyForm().validate_on_submit():
         abort(400)
     prepared = prepare_due(couple, today=_today(), by=therapist)
@@ -306,10 +298,11 @@ def measures_send(couple_id: uuid.UUID) -> Any:
 
 @routes.route("/couples/<uuid:couple_id>/measures/<uuid:administration_id>/link", methods=["POST"])
 @therapist_required
-def measures_relink(couple_id: uuid.UUID, administration_id: uuid.UUID) -> Any:
+@with_couple
+def measures_relink(
+    therapist: Therapist, couple: Couple, administration_id: uuid.UUID
+) -> ResponseReturnValue:
     """A new link to copy for an administration not answered yet."""
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
     if not PostOnlyForm().validate_on_submit():
         abort(400)
     administration = db_session().get(MeasureAdministration, administration_id)
@@ -334,9 +327,9 @@ def measures_relink(couple_id: uuid.UUID, administration_id: uuid.UUID) -> Any:
 
 @routes.route("/couples/<uuid:couple_id>/measures/sent")
 @therapist_required
-def measures_sent(couple_id: uuid.UUID) -> Any:
+@with_couple
+def measures_sent(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     """The links just made, shown once (only their fingerprints are kept)."""
-    couple = couple_or_404(couple_id, signed_in_therapist())
     taken = take_to_show(_SENT_SHOWN)
     if taken is None or taken[0] != couple.id:
         flash(
@@ -363,12 +356,11 @@ class CelebrationForm(FlaskForm):
 
 @routes.route("/couples/<uuid:couple_id>/celebrate", methods=["GET", "POST"])
 @therapist_required
-def measures_celebrate(couple_id: uuid.UUID) -> Any:
+@with_couple
+def measures_celebrate(therapist: Therapist, couple: Couple) -> ResponseReturnValue:
     """Celebrating progress (the seed's fifteenth step): a short message for the couple,
     drafted from what their measures show and sent only when the therapist presses send
     (email when set up, else shown to copy). Never sent by itself."""
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
     lines = celebration_lines(couple)
     form = CelebrationForm()
     results: list[str] = []

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -14,12 +15,11 @@ from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 from .. import i18n
-from ..blueprint import RouteTable, signed_in_therapist, therapist_required
+from ..blueprint import RouteTable, therapist_required, with_couple
 from ..mail import mail_enabled, public_url
-from ..models import ClientLink, Couple, TherapySession
+from ..models import ClientLink, Couple, Therapist, TherapySession
 from ..notes.queries import session_or_404
 from ..reports.charts import line_chart_svg
-from ..security.access import couple_or_404
 from ..security.audit.log import record_event
 from ..security.links.session import link_ref
 from ..security.links.tokens import LinkState
@@ -73,9 +73,10 @@ def couple_ratings_context(couple: Couple) -> dict[str, Any]:
 
 @routes.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/rating-links", methods=["POST"])
 @therapist_required
-def rating_links_create(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
-    therapist = signed_in_therapist()
-    couple = couple_or_404(couple_id, therapist)
+@with_couple
+def rating_links_create(
+    therapist: Therapist, couple: Couple, session_id: uuid.UUID
+) -> ResponseReturnValue:
     therapy_session = session_or_404(couple, session_id)
     form = NewLinkForm()
     if not form.validate_on_submit():
@@ -108,9 +109,11 @@ def rating_links_create(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
 
 @routes.route("/couples/<uuid:couple_id>/sessions/<uuid:session_id>/rating-links", methods=["GET"])
 @therapist_required
-def rating_links_created(couple_id: uuid.UUID, session_id: uuid.UUID) -> Any:
+@with_couple
+def rating_links_created(
+    therapist: Therapist, couple: Couple, session_id: uuid.UUID
+) -> ResponseReturnValue:
     """The rating links just made, shown once; afterwards, back to the session page."""
-    couple = couple_or_404(couple_id, signed_in_therapist())
     therapy_session = session_or_404(couple, session_id)
     taken = take_to_show(_LINKS_SHOWN)
     if taken is None or taken[0] != therapy_session.id:
@@ -196,18 +199,14 @@ def _refused(kind: str, status: int) -> Response:
 
 
 @routes.route("/rating/<uuid:link_id>/", methods=["GET", "POST"])
-def rating_page(link_id: uuid.UUID) -> Any:
+def rating_page(link_id: uuid.UUID) -> ResponseReturnValue:
     posted = request.method == "POST"
     keep_only = False
     if posted:
         sent = posted_context(PURPOSE, link_id)
-        if isinstance(sent, Response):
-            return sent
         link, state, keep_only = sent.link, sent.state, sent.keep_only
     else:
         context = partner_context(PURPOSE, link_id)
-        if isinstance(context, Response):
-            return context
         link, state = context
     rating_request = request_for_link(link)
     if rating_request is None:

@@ -14,12 +14,11 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField
 
 from ... import i18n
-from ...blueprint import RouteTable, signed_in_therapist, therapist_required, with_couple
+from ...blueprint import RouteTable, therapist_required, with_couple
 from ...i18n import N_
 from ...mail import mail_enabled, public_url, send_mail
 from ...models import ClientLink, Couple, LinkPurpose, Partner, Therapist, utcnow
 from ...state import config, db_session, get_state
-from ..access import couple_or_404
 from ..accounts.forms import PostOnlyForm
 from ..audit.log import record_event
 from ..shown_once import keep_to_show_once, pending_record, take_to_show
@@ -62,12 +61,6 @@ PURPOSES: dict[str, dict[str, str]] = {
 
 class NewLinkForm(FlaskForm):
     send_email = BooleanField("Also email the link to this partner")
-
-
-def partner_or_404(couple_id: uuid.UUID, role: str) -> tuple[Couple, Partner]:
-    """The signed-in therapist's couple and its partner ``role`` ("a" or "b"); else 404."""
-    couple = couple_or_404(couple_id, signed_in_therapist())
-    return couple, role_partner_or_404(couple, role)
 
 
 def role_partner_or_404(couple: Couple, role: str) -> Partner:
