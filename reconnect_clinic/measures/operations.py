@@ -166,10 +166,23 @@ def partner_occasions(
     made: Sequence[MeasureAdministration],
 ) -> list[Occasion]:
     """Each occasion of the schedule for ``partner``, with its state."""
+    return occasions_for(schedule, partner, today, made, session_days(couple, partner))
+
+
+def occasions_for(
+    schedule: MeasureSchedule,
+    partner: Partner,
+    today: date,
+    made: Sequence[MeasureAdministration],
+    days: Sequence[date],
+) -> list[Occasion]:
+    """:func:`partner_occasions` from rows already loaded: the couple's administrations
+    and the days of the sessions this partner attends (the dashboard loads them for
+    every case at once)."""
     own = [a for a in made if a.partner_id == partner.id]
     return occasions(
         plan_of(schedule),
-        session_days=session_days(couple, partner),
+        session_days=list(days),
         today=today,
         window=window(),
         sent=[a.due_on for a in own if a.sent_at is not None],

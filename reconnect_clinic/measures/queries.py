@@ -20,10 +20,17 @@ from ..models import (
     MeasureResult,
     MeasureSchedule,
     Partner,
+    TherapySession,
 )
 from ..state import config, db_session
 from .instruments import get
-from .operations import administrations, open_case, partner_occasions, schedule_for
+from .operations import (
+    administrations,
+    occasions_for,
+    open_case,
+    partner_occasions,
+    schedule_for,
+)
 from .progress import Administered, ChangeLine, change_lines
 from .schedule import OccasionState
 
@@ -168,27 +175,58 @@ def dashboard_measures(
 ) -> dict[uuid.UUID, DashboardMeasures]:
     """Per open case with measures: how many administrations were missed, and which
     partners' measures show reliable improvement since the couple was last sent a
-    celebration (each as "Sam: PHQ-9"). Only cases with a schedule or a repeated
-    measure are looked into."""
+    celebration (each as "Sam: PHQ-9").
+
+    The same statements however many cases, and whichever have measures
+    (tests/test_query_counts.py): the cases with their partners and therapist, the
+    schedules, the administrations and the session days of scheduled cases, the results
+    of partners in a case with a repeated measure, and the last celebration sent."""
     facts: dict[uuid.UUID, DashboardMeasures] = {}
     if not couple_ids:
         return facts
     ids = list(couple_ids)
     session = db_session()
-    with_schedule = set(
-        session.scalars(
-            sa.select(MeasureSchedule.couple_id).where(MeasureSchedule.couple_id.in_(ids))
+    couples = session.scalars(
+        sa.select(Couple)
+        .where(Couple.id.in_(ids))
+        .options(selectinload(Couple.partners), selectinload(Couple.therapist))
+    ).all()
+    schedules = {
+        s.couple_id: s
+        for s in session.scalars(
+            sa.select(MeasureSchedule).where(MeasureSchedule.couple_id.in_(ids))
         )
+    }
+    scheduled = list(schedules)
+    made: dict[uuid.UUID, list[MeasureAdministration]] = {}
+    for administration in session.scalars(
+        sa.select(MeasureAdministration)
+        .where(MeasureAdministration.couple_id.in_(scheduled))
+        .order_by(MeasureAdministration.due_on, MeasureAdministration.created_at)
+    ):
+        made.setdefault(administration.couple_id, []).append(administration)
+    sessions: dict[uuid.UUID, list[tuple[date, str]]] = {}
+    for couple_id, held_on, attendance in session.execute(
+        sa.select(
+            TherapySession.couple_id, TherapySession.held_on, TherapySession.attendance
+        ).where(TherapySession.couple_id.in_(scheduled), TherapySession.deleted_at.is_(None))
+    ):
+        sessions.setdefault(couple_id, []).append((held_on, attendance))
+    repeated = (
+        sa.select(Partner.couple_id)
+        .join(MeasureResult, MeasureResult.partner_id == Partner.id)
+        .where(Partner.couple_id.in_(ids), MeasureResult.deleted_at.is_(None))
+        .group_by(Partner.couple_id)
+        .having(sa.func.count(MeasureResult.id) > 1)
     )
-    with_results = set(
-        session.scalars(
-            sa.select(Partner.couple_id)
-            .join(MeasureResult, MeasureResult.partner_id == Partner.id)
-            .where(Partner.couple_id.in_(ids), MeasureResult.deleted_at.is_(None))
-            .group_by(Partner.couple_id)
-            .having(sa.func.count(MeasureResult.id) > 1)
-        )
-    )
+    results: dict[uuid.UUID, list[MeasureResult]] = {}
+    for result in session.scalars(
+        sa.select(MeasureResult)
+        .join(Partner, MeasureResult.partner_id == Partner.id)
+        .where(Partner.couple_id.in_(repeated), MeasureResult.deleted_at.is_(None))
+        .order_by(MeasureResult.administered_at)
+    ):
+        results.setdefault(result.partner_id, []).append(result)
     celebrated: dict[uuid.UUID, datetime] = {
         couple_id: at
         for couple_id, at in session.execute(
@@ -198,32 +236,41 @@ def dashboard_measures(
         )
         if couple_id is not None
     }
-    wanted = with_schedule | with_results
-    couples = (
-        session.scalars(
-            sa.select(Couple)
-            .where(Couple.id.in_(list(wanted)))
-            .options(selectinload(Couple.partners), selectinload(Couple.therapist))
-        ).all()
-        if wanted
-        else []
-    )
     for couple in couples:
         if not open_case(couple):
             continue
         missed = 0
-        if couple.id in with_schedule:
+        schedule = schedules.get(couple.id)
+        if schedule is not None:
+            days = sessions.get(couple.id, [])
             missed = sum(
-                1 for r in measures_section_rows(couple, today) if r == OccasionState.MISSED
+                1
+                for partner in couple.partners
+                for occasion in occasions_for(
+                    schedule,
+                    partner,
+                    today,
+                    made.get(couple.id, []),
+                    [day for day, attendance in days if attendance in ("both", partner.role)],
+                )
+                if occasion.state == OccasionState.MISSED
             )
-        improvements: tuple[str, ...] = ()
-        if couple.id in with_results:
-            since = celebrated.get(couple.id)
-            improvements = tuple(
-                f"{line.partner_name}: {line.name}"
-                for line in couple_change_lines(couple)
-                if line.reliable_improvement and (since is None or line.latest_at > since)
+        since = celebrated.get(couple.id)
+        improvements = tuple(
+            f"{line.partner_name}: {line.name}"
+            for line in change_lines(
+                Administered(
+                    role=partner.role,
+                    partner_name=partner.first_name,
+                    slug=result.instrument,
+                    total=int(result.total),
+                    administered_at=result.administered_at,
+                )
+                for partner in couple.partners
+                for result in results.get(partner.id, [])
             )
+            if line.reliable_improvement and (since is None or line.latest_at > since)
+        )
         if missed or improvements:
             facts[couple.id] = DashboardMeasures(missed=missed, improvements=improvements)
     return facts

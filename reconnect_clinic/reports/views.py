@@ -144,7 +144,7 @@ def intake_summary(therapist: Therapist, couple: Couple, pdf: bool) -> ResponseR
         detail={"kind": "intake", "private": include_private},
     )
     db_session().commit()
-    return download(html_to_pdf(html), filename, PDF) if pdf else html
+    return download(service.html_to_pdf(html), filename, PDF) if pdf else html
 
 
 @routes.route("/couples/<uuid:couple_id>/homework/<uuid:assignment_id>/handout.pdf")
