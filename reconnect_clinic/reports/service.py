@@ -53,7 +53,10 @@ from .assembly import (
 )
 from .charts import ChartSpec, line_chart_jpeg, line_chart_svg
 from .glyphs import unprintable_in_html
-from .pdf import ASSET_SCHEME, html_to_pdf
+
+# html_to_pdf is re-exported: views print through this module, the one door tests watch.
+from .pdf import ASSET_SCHEME
+from .pdf import html_to_pdf as html_to_pdf
 
 SESSION_REPORT = "session"
 
