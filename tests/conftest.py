@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
+from reconnect_clinic.demo_data import seed_demo
 from reconnect_clinic.models import metadata
 from reconnect_clinic.reports import pdf
 from reconnect_clinic.security.audit.sql_rules import create_statements, drop_statements
@@ -289,3 +290,43 @@ def shots(request: pytest.FixtureRequest) -> Iterator[list[Any]]:
                 page.screenshot(
                     path=str(ARTIFACTS / f"{request.node.name}-{index}.png"), full_page=True
                 )
+
+
+# --- the seeded demo (tests/test_demo.py, test_ratings_demo.py, test_change_display.py) --
+
+
+@pytest.fixture(scope="module")
+def seeded(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One database (SQLite, or PostgreSQL when configured) migrated and seeded once with
+    the demo, shared by the tests of a module: seeding renders and keeps the signed reports."""
+    url = databases.create()
+    engine = sa.create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RECONNECT_CLINIC_ENCRYPTION_KEYS": TEST_KEYS,
+            "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": "k1",
+        },
+        instance_path=str(tmp_path_factory.mktemp("demo-instance")),
+    )
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        assert seed_demo()
+        demo_db.session.commit()
+        demo_db.session.remove()
+    yield app
+    with app.app_context():
+        demo_db.session.remove()
+        demo_db.engine.dispose()
+
+
+@pytest.fixture
+def demo(seeded: Flask) -> Iterator[Flask]:
+    with seeded.app_context():
+        yield seeded
+        demo_db.session.rollback()
+        demo_db.session.remove()

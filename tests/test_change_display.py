@@ -11,10 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from reconnect_clinic import migrate
-from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
-from reconnect_clinic.demo_data import DEMO_EMAIL, DEMO_PASSWORD, MID_TREATMENT, seed_demo
+from reconnect_clinic.demo_data import DEMO_EMAIL, DEMO_PASSWORD, MID_TREATMENT
 from reconnect_clinic.homework import library
 from reconnect_clinic.homework.recommend import CELEBRATE_STEP, suggest
 from reconnect_clinic.measures.progress import Administered, change_lines
@@ -23,7 +21,7 @@ from reconnect_clinic.reports.assembly import measure_chart, reliable_change_ban
 from reconnect_clinic.reports.charts import Series, chart_text, line_chart_jpeg, line_chart_svg
 from reconnect_clinic.state import db_session
 from reconnect_clinic.taxonomy import load
-from tests.helpers import TEST_KEYS, FreshContextClient, csrf_from, login, pdf_text
+from tests.helpers import csrf_from, login, pdf_text
 from tests.test_email import Inbox, _free_port
 
 DAY = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -156,33 +154,6 @@ def test_the_band_is_drawn_in_svg_and_jpeg_and_said_in_words():
 
 
 # --- the demo: couple page, dashboard, progress report --------------------------------
-
-
-@pytest.fixture(scope="module")
-def seeded(databases, tmp_path_factory):
-    url = databases.create()
-    engine = sa.create_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "RECONNECT_CLINIC_ENCRYPTION_KEYS": TEST_KEYS,
-            "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": "k1",
-        },
-        instance_path=str(tmp_path_factory.mktemp("change-demo")),
-    )
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        assert seed_demo()
-        demo_db.session.commit()
-        demo_db.session.remove()
-    yield app
-    with app.app_context():
-        demo_db.session.remove()
-        demo_db.engine.dispose()
 
 
 @pytest.fixture

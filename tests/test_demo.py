@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-import pytest
 import sqlalchemy as sa
 
-from reconnect_clinic import migrate
 from reconnect_clinic.demo import create_app
 from reconnect_clinic.demo import db as demo_db
 from reconnect_clinic.demo_data import (
@@ -36,7 +34,7 @@ from reconnect_clinic.models import (
 from reconnect_clinic.reports import service
 from reconnect_clinic.risk.queries import risks_by_role
 from reconnect_clinic.state import db_session
-from tests.helpers import TEST_KEYS, FreshContextClient, login, pdf_text
+from tests.helpers import FreshContextClient, login, pdf_text
 
 
 def test_demo_from_scratch(tmp_path, monkeypatch):
@@ -88,43 +86,7 @@ def test_demo_secret_key_is_kept_in_the_instance_folder(tmp_path, monkeypatch):
 
 
 # --- the seeded demo: a couple in the middle of treatment, and one with a safety flag ----
-
-
-@pytest.fixture(scope="module")
-def seeded(databases, tmp_path_factory):
-    """One database (SQLite, or PostgreSQL when configured) migrated and seeded once with
-    the demo, shared by the tests below: seeding renders and keeps the signed reports."""
-    url = databases.create()
-    engine = sa.create_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "RECONNECT_CLINIC_ENCRYPTION_KEYS": TEST_KEYS,
-            "RECONNECT_CLINIC_ENCRYPTION_KEY_ID": "k1",
-        },
-        instance_path=str(tmp_path_factory.mktemp("demo-instance")),
-    )
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        assert seed_demo()
-        demo_db.session.commit()
-        demo_db.session.remove()
-    yield app
-    with app.app_context():
-        demo_db.session.remove()
-        demo_db.engine.dispose()
-
-
-@pytest.fixture
-def demo(seeded):
-    with seeded.app_context():
-        yield seeded
-        demo_db.session.rollback()
-        demo_db.session.remove()
+# (the `seeded` and `demo` fixtures are in conftest.py)
 
 
 def _couple(label: str) -> Couple:

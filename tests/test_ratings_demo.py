@@ -10,14 +10,13 @@ from reconnect_clinic.demo_data import DEMO_EMAIL, DEMO_PASSWORD, MID_TREATMENT
 from reconnect_clinic.models import AllianceFlag, Couple, SessionRating, TherapySession
 from reconnect_clinic.state import db_session
 from tests.helpers import login, pdf_text
-from tests.test_demo import demo, seeded  # noqa: F401 - the demo app's fixtures
 
 
 def _rivera() -> Couple:
     return db_session().scalars(sa.select(Couple).where(Couple.label == MID_TREATMENT)).one()
 
 
-def test_both_partners_rated_every_past_session_and_one_is_split(demo):  # noqa: F811
+def test_both_partners_rated_every_past_session_and_one_is_split(demo):
     couple = _rivera()
     ratings = list(
         db_session().scalars(
@@ -41,7 +40,7 @@ def test_both_partners_rated_every_past_session_and_one_is_split(demo):  # noqa:
     assert "split" in kinds
 
 
-def test_the_split_session_shows_on_the_couple_page_dashboard_and_report(demo):  # noqa: F811
+def test_the_split_session_shows_on_the_couple_page_dashboard_and_report(demo):
     couple_id = _rivera().id
     client = demo.test_client()
     assert login(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 302
