@@ -18,6 +18,7 @@ from reconnect_clinic.models import (
 )
 from reconnect_clinic.state import db_session
 from tests.helpers import PartnerBrowser, csrf_from, link_ref_from, login, pdf_text
+from tests.test_email import smtp  # noqa: F401 - the SMTP server fixture
 
 TODAY = date.today()  # noqa: DTZ011
 
@@ -312,46 +313,21 @@ def test_no_export_for_a_partner_carries_ratings(app, client, make):
             assert "session_check" not in text, (audience, name)
 
 
-def test_rating_links_are_emailed_each_to_its_own_partner(app, client, make):
-    from aiosmtpd.controller import Controller
-
-    from tests.test_email import Inbox, _free_port
-
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    saved = {
-        k: app.config[k]
-        for k in (
-            "RECONNECT_CLINIC_SMTP_HOST",
-            "RECONNECT_CLINIC_SMTP_PORT",
-            "RECONNECT_CLINIC_SMTP_STARTTLS",
-        )
-    }
-    app.config.update(
-        RECONNECT_CLINIC_SMTP_HOST="127.0.0.1",
-        RECONNECT_CLINIC_SMTP_PORT=port,
-        RECONNECT_CLINIC_SMTP_STARTTLS=False,
+def test_rating_links_are_emailed_each_to_its_own_partner(app, client, make, smtp):  # noqa: F811
+    owner = make.therapist()
+    couple = make.couple(owner, a="Rowan", b="Sasha")
+    held = make.therapy_session(owner, couple)
+    login(client, owner.email)
+    page = client.get(_session_url(couple, held)).text
+    assert "Also email each partner their link" in page
+    sent = client.post(
+        f"{_session_url(couple, held)}/rating-links",
+        data={"csrf_token": csrf_from(page), "send_email": "y"},
     )
-    try:
-        owner = make.therapist()
-        couple = make.couple(owner, a="Rowan", b="Sasha")
-        held = make.therapy_session(owner, couple)
-        login(client, owner.email)
-        page = client.get(_session_url(couple, held)).text
-        assert "Also email each partner their link" in page
-        sent = client.post(
-            f"{_session_url(couple, held)}/rating-links",
-            data={"csrf_token": csrf_from(page), "send_email": "y"},
-        )
-        shown = client.get(sent.headers["Location"]).text
-    finally:
-        controller.stop()
-        app.config.update(saved)
+    shown = client.get(sent.headers["Location"]).text
     assert "Emailed to rowan@example.org." in shown
     assert "Emailed to sasha@example.org." in shown
-    by_recipient = {tuple(to): body for to, body in inbox.messages}
+    by_recipient = {tuple(to): body for to, body in smtp.messages}
     assert set(by_recipient) == {("rowan@example.org",), ("sasha@example.org",)}
     assert "Hello Rowan" in by_recipient[("rowan@example.org",)]
     assert "Sasha" not in by_recipient[("rowan@example.org",)]
