@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from .csp import csp_nonce
 from .state import config, get_state
 
 if TYPE_CHECKING:
@@ -233,6 +234,10 @@ def create_blueprint(
             "clinic_practice_name": config("PRACTICE_NAME"),
             "clinic_therapist": current_therapist(),
             "clinic_standalone_auth": state.standalone_auth,
+            # For a host layout's own inline script or style (RECONNECT_CLINIC_CSP_NONCE);
+            # None when off. A host base template extended by a clinic page is rendered
+            # here too, so the clinic's pages are the only ones that need it.
+            "clinic_csp_nonce": csp_nonce(),
         }
 
     for table in tables:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, has_request_context, render_template, request
+from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
@@ -141,10 +141,3 @@ def referrer_policy(endpoint: str | None) -> str:
     if endpoint.startswith(BLUEPRINT_NAME + "."):
         return "same-origin"
     return "no-referrer"
-
-
-@routes.app_context_processor
-def _nonce_for_templates() -> dict[str, Any]:
-    # App-wide, so a host base template rendered around a clinic page sees it; outside
-    # the clinic it is simply unused (the host's responses do not get the clinic's CSP).
-    return {"clinic_csp_nonce": csp_nonce() if has_request_context() else None}
