@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REDACTING_LOGGER = "reconnect_clinic.security.links.gunicorn_logging.RedactingLogger"
 SECRET_KEY = "live-server-tests"
 TIMEOUT = 60  # seconds for one request; a healthy one takes milliseconds
+# The header tests/live_wsgi.py adds to every answer: the pid of the worker that gave it.
+WORKER_HEADER = "X-Live-Worker"
 
 
 def migrated(url: str) -> str:
@@ -187,19 +189,33 @@ class LiveServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so a kill takes every worker
             )
-        deadline = time.monotonic() + 60
+        # Ready when every worker has answered: the first can serve while a second is
+        # still importing, and a test of what the workers share needs both taking requests.
+        answered: set[str] = set()
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited at start:\n{self.log_text()}")
             try:
-                probe = requests.get(f"{self.url}/clinic/login", timeout=10, verify=self.verify)
+                probe = requests.get(
+                    f"{self.url}/clinic/login",
+                    # A new connection each time, so that any ready worker may take it.
+                    headers={"Connection": "close"},
+                    timeout=10,
+                    verify=self.verify,
+                )
                 if probe.status_code == 200:
-                    return
+                    answered.add(probe.headers[WORKER_HEADER])
+                    if len(answered) >= self.workers:
+                        return
             except requests.RequestException:
                 pass  # not listening yet, or a worker's first request still starting up
-            time.sleep(0.1)
+            time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer within 60 s:\n{self.log_text()}")
+        raise RuntimeError(
+            f"{len(answered)} of {self.workers} gunicorn workers answered within 90 s:\n"
+            f"{self.log_text()}"
+        )
 
     def kill(self) -> None:
         """SIGKILL to the master and every worker at once: no shutdown code runs."""

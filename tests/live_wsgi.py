@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 import os
 
+from flask import Response
+
 from reconnect_clinic.demo import create_app
+from tests.live_server import WORKER_HEADER
 
 app = create_app(
     {
@@ -26,3 +29,10 @@ app = create_app(
     },
     instance_path=os.environ["LIVE_INSTANCE_PATH"],
 )
+
+
+# Which worker answered: LiveServer.start waits until every worker has answered one.
+@app.after_request
+def _name_the_worker(response: Response) -> Response:
+    response.headers[WORKER_HEADER] = str(os.getpid())
+    return response
