@@ -9,6 +9,7 @@ through :mod:`.compat`.
 from __future__ import annotations
 
 import atexit
+import gc
 import hashlib
 import logging
 import os
@@ -31,6 +32,11 @@ PDF_VARIANT = "pdf/a-3b"
 FIXED_ATTACHMENT_DATE = datetime(1980, 1, 1, tzinfo=UTC)
 # At most this many of WeasyPrint's messages are passed on for one render.
 MAX_MESSAGES = 100
+# A render allocates hundreds of thousands of small objects (boxes, styles, layout
+# state). With the collector's default first threshold (700) it runs hundreds of
+# collections inside every render, each walking the survivors; with this one it runs a
+# few, and the worker collects in full after each reply, when no one is waiting.
+RENDER_GC_THRESHOLD = (100_000, 50, 1000)
 
 # Inline SVG charts carry SVG presentation properties (fill, stroke, ...) that WeasyPrint's
 # HTML style parser reports as unknown before its SVG renderer uses them: expected noise.
@@ -160,6 +166,11 @@ def worker_main(reply_fd: int) -> None:
         out.write(frame({"ready": False, "error": f"{type(exc).__name__}: {exc}"}))
         out.flush()
         raise SystemExit(1) from None
+    # The engine (fonts, stylesheet, WeasyPrint's modules) lives as long as the worker:
+    # frozen, the collector never walks it again.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*RENDER_GC_THRESHOLD)
     out.write(
         frame(
             {
@@ -190,5 +201,8 @@ def worker_main(reply_fd: int) -> None:
             pdf = reply.pop("pdf")
             out.write(frame(reply, pdf))
             out.flush()
+            del pdf, reply
+            # The render's garbage, reclaimed after the reply: off the caller's time.
+            gc.collect()
     finally:
         compat.remove_font_folder(engine.font_config)
