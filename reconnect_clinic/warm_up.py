@@ -33,12 +33,50 @@ log = logging.getLogger(__name__)
 
 CONFIG_KEY = "RECONNECT_CLINIC_PDF_WARM_UP"
 THREAD_NAME = "reconnect-clinic-warm-up"
-_WARM_UP_DOCUMENT = (
-    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Warm-up</title>'
-    "</head><body><h1>Warm-up</h1><p>Text in <strong>bold</strong> and <em>italic</em>.</p>"
-    '<img class="chart-image" src="clinic-asset:image/{name}" alt="A chart">'
-    '<p class="report-footer">Warm-up</p></body></html>'
+# Words for the warm-up document: no client's, and plain enough to break into lines.
+_FILLER = (
+    "Both partners answered the measures before the session and talked through what the "
+    "week had asked of them; the therapist noted what was easier and what was not."
 )
+CHARTS_IN_WARM_UP = 3
+
+
+def warm_up_document(image_names: tuple[str, ...]) -> str:
+    """A document shaped like a real report, with no client's data in it: the footer in
+    the page margins, a letterhead, headings, tables with number columns, lists, bold and
+    italic, a chart image per name, over several pages. A worker that has rendered it has
+    run every part of WeasyPrint a report uses (a tiny document leaves tables, pagination
+    and the margin boxes cold, and the first real report pays for them)."""
+    rows = "".join(
+        f'<tr><td>Partner {"AB"[n % 2]}</td><td>Measure {n}</td><td class="num">{n}</td>'
+        f'<td class="num">{n + 3}</td><td>No reliable change</td><td>{_FILLER}</td></tr>'
+        for n in range(12)
+    )
+    charts = "".join(
+        f'<div class="chart avoid-break"><img class="chart-image" '
+        f'src="clinic-asset:image/{name}" alt="A chart"></div>'
+        for name in image_names
+    )
+    items = "".join(f"<li>Session {n} · 50 min · <em>both partners</em></li>" for n in range(10))
+    homework = "".join(
+        f'<div class="homework-line avoid-break"><p><strong>Exercise {n}</strong> '
+        f'<span class="meta">two weeks</span></p><p class="meta">{_FILLER}</p></div>'
+        for n in range(8)
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Warm-up</title>'
+        '</head><body><p class="report-footer">Warm-up</p>'
+        '<header class="letterhead"><p class="practice">Practice</p>'
+        '<p class="address">Address</p><p class="doc-kind">Warm-up</p></header>'
+        f'<h1>Warm-up</h1><p class="meta">{_FILLER}</p><h2>Charts</h2>{charts}'
+        '<h2>A table</h2><table class="change-table"><thead><tr><th>Partner</th>'
+        '<th>Measure</th><th class="num">First</th><th class="num">Latest</th>'
+        f"<th>Change</th><th>What it means</th></tr></thead><tbody>{rows}</tbody></table>"
+        f'<h3>A list</h3><ul class="sessions">{items}</ul><h2>Lines</h2>{homework}'
+        f"<p>{_FILLER} <strong>{_FILLER}</strong> <em>{_FILLER}</em></p></body></html>"
+    )
+
+
 REPORT_TEMPLATES = tuple(
     f"reconnect_clinic/reports/{name}.html"
     for name in ("session", "progress", "intake_summary", "_document", "_preview")
@@ -73,13 +111,11 @@ def warm_up_reports(app: Flask | None = None) -> None:
                 with suppress(TemplateNotFound):  # an app without the clinic's templates
                     app.jinja_env.get_template(name)
         warm_up()
-    # A document with a chart image through every worker at once (each takes one): the
-    # path a report takes, on both sides of the pipes, image included.
+    # A report-shaped document through every worker at once (each takes one): the path
+    # a report takes, on both sides of the pipes, images included.
     workers = len(get_pool().processes())
-    threads = [
-        threading.Thread(target=_render_once, args=(app, {spec.name: image}))
-        for _ in range(workers)
-    ]
+    images = {f"{spec.name}-{n}": image for n in range(CHARTS_IN_WARM_UP)}
+    threads = [threading.Thread(target=_render_once, args=(app, images)) for _ in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -89,7 +125,7 @@ def warm_up_reports(app: Flask | None = None) -> None:
 def _render_once(app: Flask | None, images: dict[str, bytes]) -> None:
     from .reports.pdf import html_to_pdf
 
-    html = _WARM_UP_DOCUMENT.format(name=next(iter(images)))
+    html = warm_up_document(tuple(images))
     try:
         with app.app_context() if app is not None else nullcontext():
             html_to_pdf(html, images=images)

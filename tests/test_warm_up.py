@@ -160,6 +160,29 @@ def test_warm_up_reports_starts_the_configured_workers():
         pdf.shutdown()
 
 
+def test_the_warm_up_document_is_shaped_like_a_report():
+    """Several pages, a table, the footer, and every chart image fetched: what a first
+    real report would otherwise be the first to run through a worker."""
+    from reconnect_clinic.reports import charts
+    from reconnect_clinic.reports.pdf import engine
+
+    image = charts.line_chart_jpeg(
+        charts.ChartSpec(name="w", series=(), y_max=3.0, title="Warm-up")
+    )
+    names = tuple(f"w-{n}" for n in range(warm_up.CHARTS_IN_WARM_UP))
+    html = warm_up.warm_up_document(names)
+    reply = engine.render_here(html, None, dict.fromkeys(names, image))
+    assert reply["ok"]
+    assert reply["pages"] >= 2
+    fetched = [url for url, allowed, _ in reply["fetches"] if allowed]
+    assert [url for url in fetched if url.startswith("clinic-asset:image/")] == [
+        f"clinic-asset:image/{name}" for name in names
+    ]
+    assert reply["messages"] == []
+    for part in ('class="report-footer"', "<table", "<thead>", 'class="num"', "<ul"):
+        assert part in html
+
+
 # --- gunicorn's hook ---------------------------------------------------------------------------
 
 
