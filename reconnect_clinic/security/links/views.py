@@ -17,7 +17,7 @@ from ... import i18n
 from ...blueprint import RouteTable, therapist_required, with_couple
 from ...i18n import N_
 from ...mail import mail_enabled, public_url, send_mail
-from ...models import ClientLink, Couple, LinkPurpose, Partner, Therapist, utcnow
+from ...models import CaseStatus, ClientLink, Couple, LinkPurpose, Partner, Therapist, utcnow
 from ...state import config, db_session, get_state
 from ..accounts.forms import PostOnlyForm
 from ..audit.log import record_event
@@ -83,6 +83,10 @@ def link_create(
     form = NewLinkForm()
     if not form.validate_on_submit():
         abort(400)
+    if couple.status == CaseStatus.CLOSED.value:
+        # Its link would refuse the partner at once (refused_as_closed).
+        flash("This case is closed: reopen it to send a new link.", "error")
+        return redirect(url_for(".couple_detail", couple_id=couple.id), code=303)
     spec = PURPOSES[purpose]
     issued = issue_link(
         partner,
@@ -195,7 +199,7 @@ def link_revoke(therapist: Therapist, couple: Couple, link_id: uuid.UUID) -> Res
 
 def link_problem(kind: str) -> Response:
     """A plain page that says what to do and reveals nothing about the couple."""
-    status = {"unknown": 404, "expired": 410, "revoked": 410, "limited": 429}[kind]
+    status = {"unknown": 404, "expired": 410, "revoked": 410, "closed": 410, "limited": 429}[kind]
     return make_response(
         render_template("reconnect_clinic/link_problem.html", kind=kind, client_page=True),
         status,
@@ -222,11 +226,29 @@ def link_open(token: str, purpose: str) -> ResponseReturnValue:
     state = effective_state(link)
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
         return link_problem(state.value)
+    if refused_as_closed(link):
+        return link_problem("closed")
     link.last_opened_at = utcnow()
     record_event("link.open", actor=link, record=link, couple_id=link.partner.couple_id)
     db_session().commit()
     start_link_session(link)
     return redirect(url_for(PURPOSES[purpose]["start"], link_id=link.id))
+
+
+# The purposes refused here once their case is closed. A measures or rating link refuses
+# a closed case on its own page, which names what it asked for (tests/test_measure_links.py,
+# tests/test_ratings.py).
+REFUSED_WHEN_CLOSED = frozenset({LinkPurpose.INTAKE.value, LinkPurpose.HOMEWORK.value})
+
+
+def refused_as_closed(link: ClientLink) -> bool:
+    """Whether ``link`` is an intake or homework link of a closed case. Nobody reads what
+    a closed case is sent, so nothing more is taken: a partner at risk must not write
+    into a record that no therapist is watching (the page says whom to turn to)."""
+    return (
+        link.purpose in REFUSED_WHEN_CLOSED
+        and link.partner.couple.status == CaseStatus.CLOSED.value
+    )
 
 
 def effective_state(link: ClientLink) -> LinkState:
@@ -254,6 +276,9 @@ def partner_context(purpose: str, link_id: uuid.UUID) -> tuple[ClientLink, LinkS
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
         end_link_session(link.id)
         abort(link_problem(state.value))
+    if refused_as_closed(link):
+        end_link_session(link.id)
+        abort(link_problem("closed"))
     return link, state
 
 
@@ -281,6 +306,9 @@ def posted_context(purpose: str, link_id: uuid.UUID) -> PostedPage:
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
         end_link_session(link.id)
         abort(link_problem(state.value))
+    if refused_as_closed(link):
+        end_link_session(link.id)
+        abort(link_problem("closed"))
     if posted.access is Access.TIMED_OUT:
         abort(after_timeout(link, kept=False))
     if posted.access is Access.STALE:
