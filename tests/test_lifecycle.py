@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from reconnect_clinic.cases.lifecycle import purge_candidates, retention_until
 from reconnect_clinic.models import AuditEvent, Couple, HomeworkAssignment, Partner, SessionNote
 from reconnect_clinic.state import db_session
-from tests.helpers import PartnerBrowser, login, post_form
+from tests.helpers import PartnerBrowser, link_ref_from, login, post_form
 
 TODAY = date.today()  # noqa: DTZ011
 
@@ -130,3 +130,88 @@ def test_purge_respects_retention_and_holds(client, make, app, cli):
     )
     assert [e.couple_id for e in purge_events] == [past_id]
     assert "Audit log intact" in cli.invoke(args=["clinic", "audit-verify"]).output
+
+
+def test_a_purge_leaves_no_row_of_the_case_in_any_table(client, make, app):
+    """Every table that points at the case, its partners, sessions or links is emptied of
+    them: ratings, measures schedules and administrations included (a table added later
+    is checked too, found from the metadata)."""
+    from reconnect_clinic.cases.lifecycle import purge_case
+    from reconnect_clinic.measures.operations import save_schedule
+    from reconnect_clinic.models import ClinicModel
+
+    owner = make.therapist()
+    couple = make.couple(owner)
+    other = make.couple(owner, label="Other")
+    for case in (couple, other):
+        PartnerBrowser(app, make.intake_link(owner, case.partner_a)).fill(make.intake_answers())
+        held = make.therapy_session(owner, case, held_on=TODAY - timedelta(days=2))
+        make.signed_note(owner, held)
+        make.assignment(owner, case)
+        save_schedule(
+            case, owner, instruments=["phq9"], cadence="once", every_weeks=None, starts_on=TODAY
+        )
+        make.measures_link(owner, case.partner_b, instruments="phq9")
+        for role, token in make.rating_links(owner, held).items():
+            browser = PartnerBrowser(app, token, "rating")
+            page = browser.get("").text
+            values = dict.fromkeys(
+                ("item_heard", "item_what_matters", "item_approach", "item_overall"),
+                "2" if role == "a" else "9",  # a split alliance: flagged
+            )
+            sent = browser.client.post(
+                browser.start, data={**values, "link_ref": link_ref_from(page)}
+            )
+            assert sent.status_code == 303
+    db_session().commit()
+    tables = {t.name: t for t in ClinicModel.metadata.sorted_tables}
+
+    def ids(table, column, values):
+        return set(db_session().scalars(sa.select(table.c.id).where(column.in_(values))))
+
+    def targets_of(case_id):
+        """The ids a row of the case may point at, by the table they are in."""
+        partners = ids(tables["clinic_partner"], tables["clinic_partner"].c.couple_id, [case_id])
+        sessions = tables["clinic_therapy_session"]
+        links = tables["clinic_client_link"]
+        return {
+            "couple": {case_id},
+            "partner": partners,
+            "therapy_session": ids(sessions, sessions.c.couple_id, [case_id]),
+            "client_link": ids(links, links.c.partner_id, partners),
+        }
+
+    def rows_pointing_at(targets):
+        found = {}
+        for table in tables.values():
+            if table.name == "clinic_audit_event":
+                continue  # the log keeps its lines (ids and actions, no clinical text)
+            for column in table.columns:
+                for key in column.foreign_keys:
+                    values = targets.get(key.column.table.name.removeprefix("clinic_"))
+                    if values:
+                        count = db_session().scalar(
+                            sa.select(sa.func.count()).select_from(table).where(column.in_(values))
+                        )
+                        if count:
+                            found[f"{table.name}.{column.name}"] = count
+        return found
+
+    purged, kept = targets_of(couple.id), targets_of(other.id)
+    before = rows_pointing_at(purged)
+    for name in (
+        "clinic_session_rating.partner_id",
+        "clinic_rating_request.partner_id",
+        "clinic_measure_administration.couple_id",
+        "clinic_measure_schedule.couple_id",
+        "clinic_alliance_flag.couple_id",
+    ):
+        assert before.get(name), name  # the case really has them
+    kept_before = rows_pointing_at(kept)
+    couple_id = couple.id
+    purge_case(couple_id)
+    db_session().commit()
+    db_session().expunge_all()
+    assert db_session().get(Couple, couple_id) is None
+    assert rows_pointing_at(purged) == {}
+    assert rows_pointing_at(kept) == kept_before  # the other case keeps all it had

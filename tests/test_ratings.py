@@ -4,6 +4,7 @@ each partner who attended rates privately, and split-alliance sessions are flagg
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import date, timedelta
 
@@ -298,19 +299,31 @@ def test_the_progress_report_shows_ratings_with_split_alliance_marked(app, clien
     assert "Split alliance" in text
 
 
-def test_no_export_for_a_partner_carries_ratings(app, client, make):
+def test_each_partners_ratings_are_only_in_their_own_private_folder(app, client, make):
     owner, couple = _split_case(app, make)
+    ids = {p.role: str(p.id) for p in couple.partners}
     login(client, owner.email)
-    for audience in ("a", "b"):
-        exported = client.get(f"/clinic/couples/{couple.id}/export.zip?for={audience}")
+    for audience in ("a", "b", None):
+        query = f"?for={audience}" if audience else ""
+        exported = client.get(f"/clinic/couples/{couple.id}/export.zip{query}")
         assert exported.status_code == 200
         archive = zipfile.ZipFile(io.BytesIO(exported.data))
+        for role in ("a", "b") if audience is None else (audience,):
+            private = f"private-to-partner-{role}/private-record.json"
+            (rating,) = json.loads(archive.read(private))["session_ratings"]
+            assert rating["partner_id"] == ids[role]
+            assert rating["score"] == (9.0 if role == "a" else 4.0)
+            assert rating["answers"]["overall"] == (9 if role == "a" else 4)
         for name in archive.namelist():
+            if name.endswith("/private-record.json"):
+                continue
             body = archive.read(name)
             text = pdf_text(body) if name.endswith(".pdf") else body.decode("utf-8")
-            assert "Session ratings" not in text, (audience, name)
-            assert "Split alliance" not in text, (audience, name)
+            # Nothing of either partner's rating outside their own private record.
             assert "session_check" not in text, (audience, name)
+            if audience is not None:
+                assert "Session ratings" not in text, (audience, name)
+                assert "Split alliance" not in text, (audience, name)
 
 
 def test_rating_links_are_emailed_each_to_its_own_partner(app, client, make, smtp):  # noqa: F811

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..models import (
+    AllianceFlag,
     AuditEvent,
     CaseSeen,
     ClientLink,
@@ -24,13 +25,17 @@ from ..models import (
     IntakePage,
     IntakeResponse,
     KeptForm,
+    MeasureAdministration,
     MeasureResult,
+    MeasureSchedule,
     NoteAddendum,
     Partner,
+    RatingRequest,
     ReminderSent,
     RiskAssessment,
     RiskDisclosure,
     SessionNote,
+    SessionRating,
     StoredReport,
     SuggestionDecision,
     TherapySession,
@@ -119,6 +124,41 @@ def export_record(couple: Couple) -> dict[str, Any]:
             }
             for m in session.scalars(
                 sa.select(MeasureResult).where(MeasureResult.partner_id.in_(partner_ids))
+            )
+        ],
+        # Each occasion a partner was asked the scheduled measures (answered or missed).
+        "measure_administrations": [
+            {
+                **_plain(a, "id", "partner_id", "due_on", "instruments", "sent_via"),
+                "sent_at": a.sent_at.isoformat() if a.sent_at else None,
+                "completed_at": a.completed_at.isoformat() if a.completed_at else None,
+            }
+            for a in session.scalars(
+                sa.select(MeasureAdministration)
+                .where(MeasureAdministration.partner_id.in_(partner_ids))
+                .order_by(MeasureAdministration.due_on, MeasureAdministration.id)
+            )
+        ],
+        # Each partner's own rating of a session (never shown to the other partner).
+        "session_ratings": [
+            {
+                **_plain(
+                    r,
+                    "id",
+                    "partner_id",
+                    "therapy_session_id",
+                    "measure",
+                    "measure_version",
+                    "language",
+                ),
+                "rated_at": r.rated_at.isoformat(),
+                "answers": r.answers,
+                "score": r.score,
+            }
+            for r in session.scalars(
+                sa.select(SessionRating)
+                .where(SessionRating.partner_id.in_(partner_ids))
+                .order_by(SessionRating.rated_at, SessionRating.id)
             )
         ],
         "homework": [
@@ -271,9 +311,16 @@ def split_record(record: dict[str, Any]) -> RecordParts:
             "measures": [],
             "reflections": [],
             "risk": [],
+            "measure_administrations": [],
+            "session_ratings": [],
         }
         for p in joint["partners"]
     }
+    # Per partner, so in their private part: what they were asked and when (which may
+    # name their wellbeing measures), and how they rated each session.
+    for key in ("measure_administrations", "session_ratings"):
+        for row in joint.pop(key, []):
+            private[role_of[row["partner_id"]]][key].append(row)
     for response in joint["intake"]:
         mine = private[role_of[response["partner_id"]]]
         pages = response.get("pages") or {}
@@ -350,6 +397,9 @@ def partner_record_ids(couple: Couple, role: str) -> frozenset[str]:
         (HomeworkCheckIn, HomeworkCheckIn.partner_id),
         (RiskDisclosure, RiskDisclosure.partner_id),
         (RiskAssessment, RiskAssessment.partner_id),
+        (MeasureAdministration, MeasureAdministration.partner_id),
+        (RatingRequest, RatingRequest.partner_id),
+        (SessionRating, SessionRating.partner_id),
     ):
         ids.update(session.scalars(sa.select(model.id).where(column == partner.id)))
     return frozenset(str(i) for i in ids)
@@ -504,6 +554,11 @@ def purge_case(couple_id: uuid.UUID) -> None:
         )
     )
     for statement in (
+        sa.delete(AllianceFlag).where(AllianceFlag.couple_id == couple_id),
+        sa.delete(SessionRating).where(SessionRating.partner_id.in_(partner_ids)),
+        sa.delete(RatingRequest).where(RatingRequest.partner_id.in_(partner_ids)),
+        sa.delete(MeasureAdministration).where(MeasureAdministration.couple_id == couple_id),
+        sa.delete(MeasureSchedule).where(MeasureSchedule.couple_id == couple_id),
         sa.delete(ReminderSent).where(ReminderSent.assignment_id.in_(assignment_ids)),
         sa.delete(HomeworkCheckIn).where(HomeworkCheckIn.assignment_id.in_(assignment_ids)),
         sa.delete(HomeworkAssignment).where(HomeworkAssignment.id.in_(assignment_ids)),
