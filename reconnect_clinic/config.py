@@ -154,6 +154,12 @@ DEFAULTS: dict[str, Any] = {
     "RECONNECT_CLINIC_MEASURES_SEND_DAYS_BEFORE": 2,
     "RECONNECT_CLINIC_MEASURES_LINK_LIFETIME_DAYS": 10,
     "RECONNECT_CLINIC_MEASURES_MISSED_AFTER_DAYS": 7,
+    # The CSI-16's and CSI-4's standard deviation and reliability, for their reliable
+    # change (measures/change.py): none are on record in the clinic, so by default a CSI
+    # change says "not computed". A practice that holds published figures gives them,
+    # each with its source, which every verdict from them then names: {"csi16": {"sd":
+    # ..., "reliability": ..., "source": "..."}, "csi4": {...}}. Checked at start-up.
+    "RECONNECT_CLINIC_CSI_RELIABILITY": None,
     # Session ratings (ratings/): how long a partner's rating link works, and the
     # measure it asks. None asks the built-in four items (ratings/items.py, 0-10, not a
     # licensed instrument); a practice's own: {"slug", "title", "version", "low",

@@ -13,6 +13,7 @@ from .config import apply_defaults, ratelimit_storage_uri
 from .csp import checked_extra_sources
 from .deferred_keys import MissingKeys, refuse_requests, startup_keys
 from .mail import host_sender
+from .measures.change import bases_from_setting
 from .risk import resources as crisis_resources
 from .security.audit.log import AuditKeys
 from .security.encryption.cipher import FieldCipher
@@ -96,6 +97,8 @@ class ReconnectClinic:
         # A mistyped policy source or mail hook stops start-up, not a page or an email.
         checked_extra_sources(app.config["RECONNECT_CLINIC_CSP_EXTRA_SOURCES"])
         host_sender(app.config["RECONNECT_CLINIC_MAIL_SENDER"])
+        # Likewise the practice's CSI figures: malformed, every CSI verdict would fail.
+        bases_from_setting(app.config["RECONNECT_CLINIC_CSI_RELIABILITY"])
         # Checked now: without usable keys no clinical text could be stored or read, and
         # the audit log's chain is MACed with the audit keys. Unset keys under a `flask`
         # command fail at first use instead, so that `flask clinic new-key` can make the

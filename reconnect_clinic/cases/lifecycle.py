@@ -415,8 +415,9 @@ def _readme(couple: Couple, parts: RecordParts, audience: str | None) -> str:
     if audience is None:
         lines += [
             "This is the couple's record. Each partner's private answers (safety, wellbeing,",
-            "their flags and risk state, reflections they did not share) are in a folder of",
-            "their own, once. Never give one partner's private folder to the other partner.",
+            "their flags and risk state, reflections they did not share, their ratings of",
+            "sessions and when they were asked the measures) are in a folder of their own,",
+            "once. Never give one partner's private folder to the other partner.",
             "Session notes, addenda and homework overrides are the therapist's record and may",
             "refer to a partner's private disclosures: review them before sharing any part.",
         ]

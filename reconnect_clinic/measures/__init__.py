@@ -10,9 +10,12 @@ on its own.
 # ``measures.change`` is the function (this import rebinds the name over the submodule);
 # ``from reconnect_clinic.measures.change import ...`` still reaches the module.
 from .change import (
+    Bases,
     Change,
     ReliabilityBasis,
     ReliableChangeUnavailable,
+    bases_from_setting,
+    basis_for,
     can_judge,
     change,
 )
@@ -30,6 +33,7 @@ from .scoring import MeasureScore, band_for, score
 __all__ = [
     "INSTRUMENTS",
     "Band",
+    "Bases",
     "Change",
     "Instrument",
     "InstrumentItem",
@@ -39,6 +43,8 @@ __all__ = [
     "ReliableChangeUnavailable",
     "ResponseOption",
     "band_for",
+    "bases_from_setting",
+    "basis_for",
     "can_judge",
     "change",
     "get",

@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from .instruments import CSI4_CUTOFF, CSI16_CUTOFF, Instrument, get
 from .severity import Direction, direction
@@ -127,6 +128,44 @@ PUBLISHED_BASIS: Final[dict[str, ReliabilityBasis | None]] = {
 }
 
 
+#: The practice's own figures for the CSI forms (``RECONNECT_CLINIC_CSI_RELIABILITY``).
+SETTING: Final = "RECONNECT_CLINIC_CSI_RELIABILITY"
+
+#: What ``bases_from_setting`` returns: a basis per CSI form that has one.
+Bases = Mapping[str, ReliabilityBasis]
+
+
+def bases_from_setting(setting: Mapping[str, Any] | None) -> dict[str, ReliabilityBasis]:
+    """The practice's CSI reliability figures, checked: ``{"csi16": {"sd": ..,
+    "reliability": .., "source": ".."}, "csi4": {...}}`` (either form, or neither).
+
+    For a practice that holds Funk & Rogge's article, or its own published norms: each
+    basis must name where its figures were published, and the verdicts printed from it
+    say so. ``ValueError`` naming the setting for anything malformed; None or {} is none.
+    """
+    if not setting:
+        return {}
+    if not isinstance(setting, Mapping):
+        raise ValueError(f"{SETTING} must be a mapping of CSI form to its figures")
+    bases = {}
+    for slug, figures in setting.items():
+        if slug not in CSI_CUTOFFS:
+            raise ValueError(f"{SETTING}: {slug!r} is not a CSI form (csi16 or csi4)")
+        if not isinstance(figures, Mapping) or set(figures) != {"sd", "reliability", "source"}:
+            raise ValueError(f"{SETTING}[{slug!r}] needs exactly sd, reliability and source")
+        sd, reliability, source = figures["sd"], figures["reliability"], figures["source"]
+        for name, value in (("sd", sd), ("reliability", reliability)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{SETTING}[{slug!r}][{name!r}] must be a number")
+        if not isinstance(source, str) or not source.strip():
+            raise ValueError(f"{SETTING}[{slug!r}]['source'] must say where it was published")
+        try:
+            bases[slug] = ReliabilityBasis(float(sd), float(reliability), source.strip())
+        except ValueError as error:
+            raise ValueError(f"{SETTING}[{slug!r}]: {error}") from None
+    return bases
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """The verdict on one partner's change on one measure, from ``before`` to ``after``.
@@ -174,15 +213,24 @@ def _total(instrument: Instrument, label: str, value: object) -> int:
     return total
 
 
-def can_judge(slug: str) -> bool:
-    """Whether ``change(slug, ...)`` can give a verdict without a caller-supplied basis.
+def can_judge(slug: str, bases: Bases | None = None) -> bool:
+    """Whether ``change(slug, ...)`` can give a verdict: from a published rule, or from a
+    basis in ``bases`` (the practice's, ``bases_from_setting``).
 
     ``ValueError`` for an unknown instrument, like ``change``.
     """
     get(slug)
     if slug in POINT_RULES:
         return True
-    return PUBLISHED_BASIS.get(slug) is not None
+    return PUBLISHED_BASIS.get(slug) is not None or (bases is not None and slug in bases)
+
+
+def basis_for(slug: str, bases: Bases | None) -> ReliabilityBasis | None:
+    """The basis to pass ``change`` for ``slug``: the practice's for a CSI form that has
+    one; None otherwise (the PHQ-9 and GAD-7 take none)."""
+    if bases is None or slug in POINT_RULES:
+        return None
+    return bases.get(slug)
 
 
 def _cutoff_words(slug: str, cutoff: float) -> tuple[str, str]:

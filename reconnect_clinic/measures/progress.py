@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from .change import IMPROVED, Change, ReliableChangeUnavailable, change
+from .change import IMPROVED, Bases, Change, ReliableChangeUnavailable, basis_for, change
 from .instruments import get
 
 
@@ -69,8 +69,9 @@ def not_computed_words(name: str, first: int, latest: int) -> str:
     )
 
 
-def change_lines(rows: Iterable[Administered]) -> list[ChangeLine]:
-    """One line per partner and measure, partners A then B, measures in :data:`ORDER`."""
+def change_lines(rows: Iterable[Administered], bases: Bases | None = None) -> list[ChangeLine]:
+    """One line per partner and measure, partners A then B, measures in :data:`ORDER`;
+    a CSI form judged from the practice's ``bases`` where it has one."""
     grouped: dict[tuple[str, str], list[Administered]] = {}
     for row in rows:
         grouped.setdefault((row.role, row.slug), []).append(row)
@@ -90,10 +91,13 @@ def change_lines(rows: Iterable[Administered]) -> list[ChangeLine]:
             )
         else:
             try:
-                verdict = change(slug, first.total, latest.total)
+                basis = basis_for(slug, bases)
+                verdict = change(slug, first.total, latest.total, basis=basis)
                 meaning = verdict.meaning
                 if verdict.clinically_significant:
                     meaning += " This change is clinically significant."
+                if basis is not None:
+                    meaning += f" Judged from the practice's figures: {basis.source}."
             except ReliableChangeUnavailable:
                 meaning = not_computed_words(name, first.total, latest.total)
         lines.append(

@@ -23,6 +23,7 @@ from ..models import (
     TherapySession,
 )
 from ..state import config, db_session
+from .change import ReliabilityBasis, bases_from_setting
 from .instruments import get
 from .operations import (
     administrations,
@@ -58,18 +59,27 @@ def results_of(partners: Sequence[Partner]) -> list[tuple[Partner, MeasureResult
     return [(by_id[r.partner_id], r) for r in rows]
 
 
+def csi_bases() -> dict[str, ReliabilityBasis]:
+    """The practice's CSI reliability figures (``RECONNECT_CLINIC_CSI_RELIABILITY``,
+    checked at start-up by ``init_app``)."""
+    return bases_from_setting(config("CSI_RELIABILITY"))
+
+
 def couple_change_lines(couple: Couple) -> list[ChangeLine]:
     """First and latest score per partner and measure, with the change in words (opens
     each result's sealed total)."""
     return change_lines(
-        Administered(
-            role=partner.role,
-            partner_name=partner.first_name,
-            slug=result.instrument,
-            total=int(result.total),
-            administered_at=result.administered_at,
-        )
-        for partner, result in results_of(couple.partners)
+        (
+            Administered(
+                role=partner.role,
+                partner_name=partner.first_name,
+                slug=result.instrument,
+                total=int(result.total),
+                administered_at=result.administered_at,
+            )
+            for partner, result in results_of(couple.partners)
+        ),
+        csi_bases(),
     )
 
 
@@ -184,6 +194,7 @@ def dashboard_measures(
     facts: dict[uuid.UUID, DashboardMeasures] = {}
     if not couple_ids:
         return facts
+    bases = csi_bases()
     ids = list(couple_ids)
     session = db_session()
     couples = session.scalars(
@@ -259,15 +270,18 @@ def dashboard_measures(
         improvements = tuple(
             f"{line.partner_name}: {line.name}"
             for line in change_lines(
-                Administered(
-                    role=partner.role,
-                    partner_name=partner.first_name,
-                    slug=result.instrument,
-                    total=int(result.total),
-                    administered_at=result.administered_at,
-                )
-                for partner in couple.partners
-                for result in results.get(partner.id, [])
+                (
+                    Administered(
+                        role=partner.role,
+                        partner_name=partner.first_name,
+                        slug=result.instrument,
+                        total=int(result.total),
+                        administered_at=result.administered_at,
+                    )
+                    for partner in couple.partners
+                    for result in results.get(partner.id, [])
+                ),
+                bases,
             )
             if line.reliable_improvement and (since is None or line.latest_at > since)
         )

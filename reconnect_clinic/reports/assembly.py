@@ -282,7 +282,10 @@ def session_record(
 
 
 def measure_chart(
-    results: Iterable[MeasureResult], partners: Sequence[Partner], instrument: str
+    results: Iterable[MeasureResult],
+    partners: Sequence[Partner],
+    instrument: str,
+    bases: measures.Bases | None = None,
 ) -> ChartSpec:
     """Each partner's totals on ``instrument`` over time, against its cut-offs (data only:
     the report's template draws it)."""
@@ -307,26 +310,30 @@ def measure_chart(
         y_max=spec.max_total,
         cutoffs=tuple(spec.chart_cutoffs),
         title=spec.title,
-        bands=reliable_change_bands(instrument, partners, series),
+        bands=reliable_change_bands(instrument, partners, series, bases),
     )
 
 
 def reliable_change_bands(
-    instrument: str, partners: Sequence[Partner], series: Sequence[Series]
+    instrument: str,
+    partners: Sequence[Partner],
+    series: Sequence[Series],
+    bases: measures.Bases | None = None,
 ) -> tuple[ChartBand, ...]:
     """Each partner's reliable-change band around their first score: a later total
     inside it is not a reliable change (measures/change.py). None for a measure whose
     reliable change cannot be judged (the CSI, until its published figures are on
     record)."""
-    if not measures.can_judge(instrument):
+    if not measures.can_judge(instrument, bases):
         return ()
+    basis = measures.basis_for(instrument, bases)
     name = measures.get(instrument).name
     bands = []
     for partner, line in zip(partners, series, strict=True):
         if not line.points:
             continue
         start, first = line.points[0]
-        needed = measures.change(instrument, int(first), int(first)).points_needed
+        needed = measures.change(instrument, int(first), int(first), basis=basis).points_needed
         low, high = first - needed, first + needed
         bands.append(
             ChartBand(
@@ -345,28 +352,37 @@ def reliable_change_bands(
 
 
 def progress_charts(
-    results: Sequence[MeasureResult], partners: Sequence[Partner]
+    results: Sequence[MeasureResult],
+    partners: Sequence[Partner],
+    bases: measures.Bases | None = None,
 ) -> dict[str, ChartSpec]:
     """The progress report's charts: the intake's measures always, the CSI-4 when asked."""
     asked = {r.instrument for r in results if r.deleted_at is None}
     slugs = [*INSTRUMENTS, *(s for s in OPTIONAL_INSTRUMENTS if s in asked)]
-    return {slug: measure_chart(results, partners, slug) for slug in slugs}
+    return {slug: measure_chart(results, partners, slug, bases) for slug in slugs}
 
 
-def change_table(results: Sequence[MeasureResult], partners: Sequence[Partner]) -> list[ChangeLine]:
+def change_table(
+    results: Sequence[MeasureResult],
+    partners: Sequence[Partner],
+    bases: measures.Bases | None = None,
+) -> list[ChangeLine]:
     """First and latest score per partner and measure, the change and its meaning, and
     the dates of every administration (measures/progress.py)."""
     by_id = {p.id: p for p in partners}
     return change_lines(
-        Administered(
-            role=by_id[r.partner_id].role,
-            partner_name=by_id[r.partner_id].first_name,
-            slug=r.instrument,
-            total=int(r.total),
-            administered_at=r.administered_at,
-        )
-        for r in results
-        if r.deleted_at is None and r.partner_id in by_id
+        (
+            Administered(
+                role=by_id[r.partner_id].role,
+                partner_name=by_id[r.partner_id].first_name,
+                slug=r.instrument,
+                total=int(r.total),
+                administered_at=r.administered_at,
+            )
+            for r in results
+            if r.deleted_at is None and r.partner_id in by_id
+        ),
+        bases,
     )
 
 
@@ -377,6 +393,7 @@ def assemble_session_report(
     partners: Sequence[Partner],
     assignments: Sequence[HomeworkAssignment],
     results: Sequence[MeasureResult],
+    bases: measures.Bases | None = None,
 ) -> SessionReport:
     note = therapy_session.note
     template = templates.get(note.template) if note is not None else None
@@ -406,7 +423,7 @@ def assemble_session_report(
         assigned=homework_lines(pick(content.get("homework_assigned", [])), partners, as_of),
         measures=latest_measures(results, partners, as_of),
         chart=measure_chart(
-            [r for r in results if r.administered_at.date() <= as_of], partners, "csi16"
+            [r for r in results if r.administered_at.date() <= as_of], partners, "csi16", bases
         ),
         fingerprint=fingerprint(session_record(therapy_session, note, partners)),
         partners=partners,

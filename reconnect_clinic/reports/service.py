@@ -20,6 +20,7 @@ from ..homework.queries import couple_assignments
 from ..intake.scoring import ProfileRow, couple_profile
 from ..intake.summary import CoupleIntake, summarise
 from ..measures.progress import ChangeLine
+from ..measures.queries import csi_bases
 from ..models import (
     ClientLink,
     Couple,
@@ -87,6 +88,7 @@ def load_session_report(couple: Couple, therapy_session: TherapySession) -> Sess
         couple.partners,
         couple_assignments(couple),
         measure_results(couple),
+        csi_bases(),
     )
 
 
@@ -360,6 +362,7 @@ def load_couple_intake(couple: Couple) -> CoupleIntake:
 def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
     taxonomy = get_state().taxonomy
     results = measure_results(couple)
+    bases = csi_bases()
     responses, links = _intake_rows(couple)
     profile_rows = []
     for partner in couple.partners:
@@ -386,8 +389,8 @@ def load_progress_report(couple: Couple, as_of: date) -> ProgressReport:
         ratings_chart=ratings_chart(rated_until),
         ratings_thresholds=(rated.thresholds.split_gap, rated.thresholds.drop),
         couple=CoupleHeading.of(couple),
-        charts=progress_charts(results, couple.partners),
-        changes=change_table(results, couple.partners),
+        charts=progress_charts(results, couple.partners, bases),
+        changes=change_table(results, couple.partners, bases),
         profile_rows=profile_rows,
         homework=homework_lines(couple_assignments(couple), couple.partners, as_of),
         sessions=sessions,
