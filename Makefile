@@ -7,7 +7,7 @@ DEMO := $(BIN)/flask --app reconnect_clinic.demo
 # pip prints errors and warnings only (PIP_QUIET=-qq: errors only; PIP_QUIET= : everything).
 PIP_QUIET ?= --quiet
 
-.PHONY: demo test lint system-deps browser-assets clean i18n test-lower-bounds
+.PHONY: demo test lint system-deps browser-deps browser-assets clean i18n test-lower-bounds
 
 $(BIN)/python:
 	@echo "Creating the virtual environment $(VENV) (first run only)"
@@ -30,6 +30,10 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 system-deps:
 	@sh scripts/system-deps.sh
 
+# Chromium for the browser tests (installed as root on Debian; else they skip, saying so).
+browser-deps:
+	@sh scripts/browser-deps.sh
+
 # The demo's own steps print what they did: the database's revision, what is seeded and
 # the demo login, then where it is served.
 demo: system-deps $(VENV)/.installed-demo
@@ -50,7 +54,7 @@ $(BROWSER_ASSETS)/node_modules/.package-lock.json: $(BROWSER_ASSETS)/package.jso
 
 browser-assets: $(BROWSER_ASSETS)/node_modules/.package-lock.json
 
-test: system-deps $(VENV)/.installed-test browser-assets lint
+test: system-deps browser-deps $(VENV)/.installed-test browser-assets lint
 	$(BIN)/python -m pytest
 
 # mypy checks what setup.cfg's [mypy] names (the package, strictly, and the test helpers).
@@ -87,7 +91,7 @@ $(LOWER_VENV)/.installed: setup.cfg pyproject.toml .ci/lower-bounds.txt
 		-c .ci/lower-bounds.txt -e '.[test]'
 	touch $@
 
-test-lower-bounds: system-deps browser-assets $(LOWER_VENV)/.installed
+test-lower-bounds: system-deps browser-deps browser-assets $(LOWER_VENV)/.installed
 	$(LOWER_VENV)/bin/python -m pytest -q $(LOWER_BOUND_TESTS)
 
 clean:

@@ -536,8 +536,20 @@ def _render_on_queue(targets: list[tuple[Any, Any]], out: str, poll: float = 0.2
     help="Lower this worker's CPU priority (and its PDF workers'): on a machine that also "
     "serves the web, 10 keeps pages quick while a batch runs.",
 )
+@click.option(
+    "--idle",
+    is_flag=True,
+    help="Run only on CPU time nothing else wants (Linux's SCHED_IDLE, with its PDF "
+    "workers): the web's pages stay as quick as on an idle machine, and a batch waits "
+    "while the machine is busy.",
+)
 def worker_command(
-    burst: bool, url: str | None, queue_name: str | None, pdf_workers: int, nice: int
+    burst: bool,
+    url: str | None,
+    queue_name: str | None,
+    pdf_workers: int,
+    nice: int,
+    idle: bool,
 ) -> None:
     """Run the clinic's queued jobs (RQ), in this process: its PDF workers start once,
     now, and stay warm between jobs. Start as many as the machine has cores, here or on
@@ -554,6 +566,11 @@ def worker_command(
 
     if nice:
         os.nice(nice)  # before the PDF workers start: they inherit it
+    if idle:
+        if not hasattr(os, "SCHED_IDLE"):
+            raise click.ClickException("--idle needs Linux (SCHED_IDLE); use --nice here.")
+        # Inherited by the PDF workers started below; lowering needs no privilege.
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     app.config["RECONNECT_CLINIC_PDF_WORKERS"] = pdf_workers
     jobs.use_app(app)
