@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import calendar
 import io
-import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -519,29 +518,15 @@ class _Raster:
 
     def band(self, x0: float, y0: float, x1: float, y1: float, colour: str) -> None:
         """A translucent rectangle (bands overlap: each stays visible through the other)."""
-        from PIL import Image, ImageColor, ImageDraw
+        from PIL import ImageColor, ImageDraw
 
-        # Composited over the rectangle's own pixels only (with a margin), not the whole
-        # image: outside it the overlay would be transparent, so the result is the same.
-        (left, top), (right, bottom) = self.xy(x0, y0), self.xy(x1, y1)
-        width, height = self.image.size
-        region = (
-            max(0, math.floor(min(left, right)) - 2),
-            max(0, math.floor(min(top, bottom)) - 2),
-            min(width, math.ceil(max(left, right)) + 2),
-            min(height, math.ceil(max(top, bottom)) + 2),
-        )
-        if region[0] >= region[2] or region[1] >= region[3]:
-            return  # wholly outside the image
-        dx, dy = region[0], region[1]
-        overlay = Image.new("RGBA", (region[2] - dx, region[3] - dy), (0, 0, 0, 0))
+        # Blended straight into the RGB image by a drawing context in RGBA mode: no
+        # overlay image, no conversion of the image to RGBA and back.
         alpha = round(255 * float(BAND_OPACITY))
-        ImageDraw.Draw(overlay).rectangle(
-            (left - dx, top - dy, right - dx, bottom - dy),
+        ImageDraw.Draw(self.image, "RGBA").rectangle(
+            (*self.xy(x0, y0), *self.xy(x1, y1)),
             fill=(*ImageColor.getrgb(colour)[:3], alpha),
         )
-        under = self.image.crop(region).convert("RGBA")
-        self.image.paste(Image.alpha_composite(under, overlay).convert("RGB"), region[:2])
 
     def line(self, points: Sequence[tuple[float, float]], colour: str, width: float) -> None:
         self.draw.line(
