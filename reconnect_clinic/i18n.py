@@ -73,20 +73,46 @@ class ClinicDomain(Domain):  # type: ignore[misc]
 
     def __init__(self) -> None:
         super().__init__(translation_directories=[TRANSLATIONS_DIR], domain=DOMAIN)
-        self._catalogues: dict[str, NullTranslations] = {}
 
     def get_translations(self) -> NullTranslations:
         if not has_app_context():
             return NullTranslations()
-        language = current_language()
-        catalogue = self._catalogues.get(language)
-        if catalogue is None:
-            loaded = Translations.load(TRANSLATIONS_DIR, [language], DOMAIN)
-            catalogue = self._catalogues[language] = loaded
-        return catalogue
+        return catalogue(current_language())
 
 
 domain = ClinicDomain()
+
+# {language: its catalogue}, each read from the shipped .mo once per process.
+_CATALOGUES: dict[str, NullTranslations] = {}
+
+
+def catalogue(code: str) -> NullTranslations:
+    """The clinic's catalogue in ``code`` (read once; no app or request needed)."""
+    found = _CATALOGUES.get(code)
+    if found is None:
+        found = _CATALOGUES[code] = Translations.load(TRANSLATIONS_DIR, [code], DOMAIN)
+    return found
+
+
+def _as_written(message: str) -> str:
+    return message
+
+
+def translator(code: str | None) -> Callable[[str], str]:
+    """What turns a catalogue text into ``code`` (English, as written, when ``code`` is
+    unset or not a language the clinic speaks). For the records that say what a partner
+    was shown in their language, built where no partner's page is being served (the
+    FHIR export): unlike :func:`language` it needs no app context, and unlike
+    Flask-Babel's ``force_locale`` it leaves the app's locale selector alone."""
+    if code is None or code not in LANGUAGES or code == DEFAULT_LANGUAGE:
+        return _as_written
+    found = catalogue(code)
+
+    def translate(message: str) -> str:
+        # An empty msgid would look up the catalogue's header, not a text.
+        return str(found.gettext(message)) if message else message
+
+    return translate
 
 
 def gettext(message: str, **variables: Any) -> str:

@@ -29,6 +29,7 @@ from reconnect_clinic.fhir.builders import (
     partner_bundle,
 )
 from reconnect_clinic.intake.content import pages_for
+from reconnect_clinic.measures.operations import instrument_version
 from reconnect_clinic.taxonomy import load
 from tests import factories
 
@@ -324,3 +325,163 @@ def test_times_are_utc_to_the_second():
     assert builders.fhir_datetime(WHEN) == "2026-11-30T17:45:12Z"
     naive = datetime(2026, 1, 2, 3, 4, 5)  # noqa: DTZ001 - a stored time without its zone
     assert builders.fhir_datetime(naive) == "2026-01-02T03:04:05Z"
+
+
+# --- versions: each response names the wording it was asked in ------------------------------
+
+STALE = "phq9:000000000000"  # a version of the PHQ-9's wording the clinic no longer has
+
+
+def _asked(slug: str, points: list[int], version: str | None) -> MeasureFacts:
+    result = _result(slug, points)
+    return MeasureFacts(
+        result.id,
+        slug,
+        result.total,
+        result.band,
+        result.item_points,
+        WHEN,
+        instrument_version=version,
+    )
+
+
+def test_each_measure_questionnaire_carries_its_version(full):
+    for slug in ("csi16", "csi4", "phq9", "gad7"):
+        questionnaire = _questionnaire(full, slug)
+        assert questionnaire["version"] == instrument_version(slug)
+        assert questionnaire["version"].startswith(f"{slug}:")
+    # The same version, the same id at every export; another version is another resource.
+    again = builders.measure_questionnaire(measures.get("phq9"))
+    assert again["id"] == _questionnaire(full, "phq9")["id"]
+    assert again["id"] != builders.measure_questionnaire(measures.get("gad7"))["id"]
+
+
+def test_a_response_points_at_the_version_it_was_asked_in():
+    current = instrument_version("phq9")
+    record = _record(intake=False)
+    results = (_asked("phq9", PHQ9_POINTS, current), _asked("phq9", [1] * 9, STALE))
+    bundle = partner_bundle(
+        PartnerRecord(record.partner, record.intake_pages, record.intake_version, (), results),
+        generated_at=WHEN,
+    )
+    url = codes.questionnaire_url("phq9")
+    today, earlier = _responses(bundle, "phq9")
+    assert today["questionnaire"] == f"{url}|{current}"
+    assert earlier["questionnaire"] == f"{url}|{STALE}"
+    # The Bundle holds today's Questionnaire only: the clinic keeps no earlier wording,
+    # so none is made up for the earlier version.
+    (questionnaire,) = _resources(bundle, "Questionnaire")
+    assert f"{questionnaire['url']}|{questionnaire['version']}" == today["questionnaire"]
+    # Today's wording is what the first was shown; the earlier one was not shown it.
+    assert today["item"][0]["text"] == measures.get("phq9").item(1).text
+    assert all("text" not in item for item in earlier["item"][:9])
+    # Its answers keep their codes and points (LOINC's display is LOINC's).
+    assert earlier["item"][0]["answer"][0]["valueCoding"]["code"] == PHQ_ANSWER_CODES[1]
+    Bundle.model_validate(bundle)
+    text = builders.bundle_json(bundle)
+    assert json.loads(Bundle.model_validate_json(text).model_dump_json(exclude_none=True)) == (
+        json.loads(text)
+    )
+
+
+def test_an_earlier_wording_of_the_clinics_own_codes_drops_todays_labels():
+    (response,) = _responses(
+        partner_bundle(
+            _record(intake=False, results=(_asked("csi4", [0, 0, 0, 0], "csi4:000000000000"),)),
+            generated_at=WHEN,
+        ),
+        "csi4",
+    )
+    coding = response["item"][0]["answer"][0]["valueCoding"]
+    assert coding["code"] == "0"
+    assert "display" not in coding
+    assert "text" not in response["item"][0]
+
+
+def test_a_result_kept_before_versions_were_names_no_version():
+    (response,) = _responses(
+        partner_bundle(
+            _record(intake=False, results=(_asked("gad7", [0] * 7, None),)), generated_at=WHEN
+        ),
+        "gad7",
+    )
+    assert response["questionnaire"] == codes.questionnaire_url("gad7")
+    assert response["item"][0]["text"] == measures.get("gad7").item(1).text
+
+
+def test_the_intake_response_points_at_the_taxonomy_version_it_was_stored_under():
+    record = _record(intake=False)
+    old = IntakeFacts(uuid.uuid4(), True, WHEN, "2025.1", {"about": {"hopes": HOPES}})
+    bundle = partner_bundle(
+        PartnerRecord(record.partner, record.intake_pages, record.intake_version, (old,)),
+        generated_at=WHEN,
+    )
+    (response,) = _responses(bundle, "intake")
+    url = codes.questionnaire_url("intake")
+    assert response["questionnaire"] == f"{url}|2025.1"
+    current = _responses(partner_bundle(_record(), generated_at=WHEN), "intake")[0]
+    assert current["questionnaire"] == f"{url}|{record.intake_version}"
+
+
+# --- the text each partner was shown ----------------------------------------------------------
+
+
+def _intake_in(language: str | None) -> dict[str, Any]:
+    record = _record()
+    (intake,) = record.intakes
+    spoken = IntakeFacts(
+        intake.id, True, WHEN, intake.taxonomy_version, intake.pages, language=language
+    )
+    gad7 = _asked("gad7", [1] * 7, instrument_version("gad7"))
+    bundle = partner_bundle(
+        PartnerRecord(
+            record.partner, record.intake_pages, record.intake_version, (spoken,), (gad7,)
+        ),
+        generated_at=WHEN,
+    )
+    Bundle.model_validate(bundle)
+    return bundle
+
+
+def _texts(response: dict[str, Any]) -> dict[str, str]:
+    """linkId: text, for every group and item of a response."""
+    found = {}
+    for group in response["item"]:
+        found[group["linkId"]] = group.get("text")
+        for item in group.get("item", []):
+            found[item["linkId"]] = item.get("text")
+    return found
+
+
+def test_an_intake_answered_in_spanish_has_the_spanish_it_was_shown():
+    spanish = _texts(_responses(_intake_in("es"), "intake")[0])
+    english = _texts(_responses(_intake_in("en"), "intake")[0])
+    assert spanish["about"] == "Sobre usted y su relación"
+    assert spanish["relationship_length"] == "¿Cuánto tiempo llevan juntos?"
+    assert english["about"] == "About you and your relationship"
+    assert english["relationship_length"] == "How long have you been together?"
+    # The safety page's own neutral title, as the partner read it (not the staff heading).
+    assert spanish["safety"] == "Unas preguntas más"
+    assert english["safety"] == "A few more questions"
+    assert spanish.keys() == english.keys()
+    # No text of ours is left in English (each question and page has its Spanish).
+    left = sorted(key for key in spanish if spanish[key] == english[key])
+    assert left == [], left
+    # The same answers, coded the same way: a coding's display is its code system's.
+    es_response = _responses(_intake_in("es"), "intake")[0]
+    en_response = _responses(_intake_in("en"), "intake")[0]
+    for es_group, en_group in zip(es_response["item"], en_response["item"], strict=True):
+        assert [i["answer"] for i in es_group["item"]] == [i["answer"] for i in en_group["item"]]
+
+
+def test_a_validated_instrument_keeps_the_english_it_was_shown_in():
+    for language in ("es", "en", None):
+        (gad7,) = _responses(_intake_in(language), "gad7")
+        assert gad7["item"][0]["text"] == measures.get("gad7").item(1).text
+        assert "language" not in gad7  # no language was stored with this result
+
+
+def test_an_intake_with_no_language_kept_is_in_english():
+    assert _texts(_responses(_intake_in(None), "intake")[0])["about"] == (
+        "About you and your relationship"
+    )

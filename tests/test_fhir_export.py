@@ -15,8 +15,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from reconnect_clinic.cases.lifecycle import FHIR_BUNDLE, private_folder
 from reconnect_clinic.fhir import codes
-from reconnect_clinic.models import AuditEvent
-from reconnect_clinic.state import db_session
+from reconnect_clinic.measures.operations import instrument_version
+from reconnect_clinic.models import AuditEvent, MeasureResult
+from reconnect_clinic.state import db_session, get_state
 from tests.helpers import PartnerBrowser, login
 
 A_SAFETY_NOTE = "Kestrel-A-safety-note-4417"
@@ -191,3 +192,57 @@ def test_a_partners_export_holds_only_their_own_bundle(client, case):
     everything = b"".join(files.values())
     assert B_SAFETY_NOTE.encode() not in everything
     assert A_SAFETY_NOTE.encode() in files[bundles[0]]
+
+
+def _by_type(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def test_each_measure_response_names_the_version_it_was_asked_in(client, case):
+    owner, couple = case
+    login(client, owner.email)
+    # The intake's measures keep the version they were asked in, as later ones do.
+    results = db_session().scalars(
+        sa.select(MeasureResult).where(MeasureResult.partner_id == couple.partner_a.id)
+    )
+    assert {r.instrument: r.instrument_version for r in results} == {
+        slug: instrument_version(slug) for slug in ("csi16", "phq9", "gad7")
+    }
+    bundle = _bundle(client, couple, "a")
+    held = {f"{q['url']}|{q['version']}" for q in _by_type(bundle, "Questionnaire")}
+    for response in _by_type(bundle, "QuestionnaireResponse"):
+        assert response["questionnaire"] in held  # today's version of each, in the Bundle
+    asked = sorted(r["questionnaire"] for r in _by_type(bundle, "QuestionnaireResponse"))
+    assert asked == sorted(
+        f"{codes.questionnaire_url(slug)}|{version}"
+        for slug, version in (
+            ("intake", get_state().taxonomy.version),
+            *((slug, instrument_version(slug)) for slug in ("csi16", "phq9", "gad7")),
+        )
+    )
+
+
+def test_a_result_asked_in_an_earlier_wording_points_at_that_version(client, case):
+    owner, couple = case
+    login(client, owner.email)
+    phq9 = db_session().scalar(
+        sa.select(MeasureResult).where(
+            MeasureResult.partner_id == couple.partner_a.id, MeasureResult.instrument == "phq9"
+        )
+    )
+    phq9.instrument_version = "phq9:0123456789ab"  # as if the wording changed since
+    db_session().commit()
+    bundle = _bundle(client, couple, "a")
+    (response,) = [
+        r
+        for r in _by_type(bundle, "QuestionnaireResponse")
+        if r["questionnaire"].startswith(codes.questionnaire_url("phq9"))
+    ]
+    assert response["questionnaire"] == f"{codes.questionnaire_url('phq9')}|phq9:0123456789ab"
+    assert "text" not in response["item"][0]  # today's wording is not what was shown
+    (questionnaire,) = [
+        q for q in _by_type(bundle, "Questionnaire") if q["url"] == codes.questionnaire_url("phq9")
+    ]
+    assert questionnaire["version"] == instrument_version("phq9")
+    model = Bundle.model_validate(bundle)
+    assert json.loads(model.model_dump_json(exclude_none=True)) == bundle

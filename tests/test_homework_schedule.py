@@ -1,13 +1,19 @@
-"""When homework is due, adherence, and the calendar file: pure functions."""
+"""When homework is due, adherence, and the calendar file (in the partner's language):
+pure functions."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import icalendar
 import pytest
 
+from reconnect_clinic import i18n
 from reconnect_clinic.homework.schedule import (
     adherence,
+    calendar_description,
+    calendar_file,
+    calendar_summary,
     expected_check_ins,
     scheduled_days,
 )
@@ -78,3 +84,56 @@ def test_scheduled_days(frequency, per_week, count):
     days = scheduled_days(frequency, per_week, START, DUE)
     assert len(days) == count
     assert all(START <= day <= DUE for day in days)
+
+
+# --- the calendar's words, in the partner's language -----------------------------------------
+
+
+def test_the_calendar_speaks_english_outside_a_partners_page():
+    assert calendar_summary("individual") == "Time for yourself"
+    assert calendar_summary("together") == "Time together"
+    assert calendar_summary("something else") == "Time for yourself"
+    assert calendar_description(12) == "About 12 minutes."
+
+
+def test_the_calendar_speaks_the_language_the_clinic_writes_in(app):
+    with app.test_request_context("/"), i18n.language("es"):
+        assert calendar_summary("individual") == "Tiempo para usted"
+        assert calendar_summary("together") == "Tiempo juntos"
+        assert calendar_description(12) == "Unos 12 minutos."
+        body = calendar_file(
+            uid_base="x",
+            summary=calendar_summary("together"),
+            frequency="once",
+            times_per_week=None,
+            starts_on=START,
+            due_on=DUE,
+            duration_minutes=12,
+            created=datetime(2026, 11, 1, tzinfo=UTC),
+            language="es",
+        )
+    (event,) = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    (alarm,) = event.walk("VALARM")
+    for text, expected in (
+        (event["SUMMARY"], "Tiempo juntos"),
+        (event["DESCRIPTION"], "Unos 12 minutos."),
+        (alarm["DESCRIPTION"], "Tiempo juntos"),
+    ):
+        assert str(text) == expected
+        assert text.params["LANGUAGE"] == "es"
+
+
+def test_a_calendar_without_a_language_says_none():
+    body = calendar_file(
+        uid_base="x",
+        summary="Time together",
+        frequency="once",
+        times_per_week=None,
+        starts_on=START,
+        due_on=DUE,
+        duration_minutes=12,
+        created=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    (event,) = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    assert "LANGUAGE" not in event["SUMMARY"].params
+    assert str(event["DESCRIPTION"]) == "About 12 minutes."

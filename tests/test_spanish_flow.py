@@ -1,21 +1,29 @@
 """A partner who reads Spanish, end to end: the therapist sets the partner's language on the
 couple's form, the partner answers the whole intake and checks in on homework in Spanish,
-their emails are in Spanish, each answer records the language it was given in, and the
+their emails and calendar files are in Spanish, each answer records the language it was
+given in (and the FHIR export carries the words the partner was shown), and the
 therapist's own pages stay English."""
 
 from __future__ import annotations
 
 import email
+import json
 import re
 from datetime import date, timedelta
 from email.header import decode_header, make_header
+from typing import Any
 
+import icalendar
 import sqlalchemy as sa
+from fhir.resources.R4B.bundle import Bundle
 
+from reconnect_clinic.fhir.codes import questionnaire_url
 from reconnect_clinic.models import HomeworkCheckIn, IntakeResponse, MeasureResult, Partner
 from reconnect_clinic.state import db_session
 from tests.helpers import PartnerBrowser, link_ref_from, login, post_form
 from tests.test_email import smtp  # noqa: F401 (the fixture)
+
+INTAKE_URL = questionnaire_url("intake")
 
 
 def _read_mail(raw: str) -> tuple[str, str]:
@@ -244,3 +252,84 @@ def test_repeated_measures_stay_in_their_original_language(make, app):
     assert "se muestran en su idioma original (inglés)" in page
     assert '<div lang="en">' in page
     assert "Little interest or pleasure in doing things" in page
+
+
+def _fhir_intake_texts(client, couple, role: str) -> dict[str, str]:
+    """linkId: text of the intake's response in the partner's FHIR Bundle."""
+    bundle = json.loads(client.get(f"/clinic/couples/{couple.id}/partners/{role}/fhir.json").data)
+    Bundle.model_validate(bundle)
+    responses = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    ]
+    (intake,) = [r for r in responses if r["questionnaire"].startswith(INTAKE_URL)]
+    texts = {"language": intake["language"]}
+    for group in intake["item"]:
+        texts[group["linkId"]] = group["text"]
+        texts.update({item["linkId"]: item["text"] for item in group["item"] if "text" in item})
+    for response in responses:
+        if response is not intake:
+            texts.update({item["linkId"]: item.get("text", "") for item in response["item"]})
+    return texts
+
+
+def test_the_fhir_export_has_the_words_each_partner_was_shown(client, make, app):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    login(client, owner.email)
+    _set_language(client, couple, "a", "es")
+    PartnerBrowser(app, make.intake_link(owner, couple.partner_a)).fill(make.intake_answers())
+    PartnerBrowser(app, make.intake_link(owner, couple.partner_b)).fill(make.intake_answers())
+
+    spanish = _fhir_intake_texts(client, couple, "a")
+    assert spanish["language"] == "es"
+    assert spanish["about"] == "Sobre usted y su relación"
+    assert spanish["relationship_length"] == "¿Cuánto tiempo llevan juntos?"
+    assert spanish["agree"] == "Lo he leído y estoy de acuerdo"
+    # The PHQ-9 was shown in its own English, and says so in the export too.
+    assert spanish["/44250-9"] == "Little interest or pleasure in doing things"
+
+    english = _fhir_intake_texts(client, couple, "b")
+    assert english["language"] == "en"
+    assert english["about"] == "About you and your relationship"
+    assert english["relationship_length"] == "How long have you been together?"
+    assert english["/44250-9"] == "Little interest or pleasure in doing things"
+
+
+def _calendar(browser: PartnerBrowser, assignment_id) -> tuple[bytes, Any]:
+    response = browser.get(f"{assignment_id}.ics")
+    assert response.status_code == 200
+    (event,) = icalendar.Calendar.from_ical(response.data).walk("VEVENT")
+    return response.data, event
+
+
+def test_the_calendar_file_is_in_the_partners_language(make, app):
+    owner = make.therapist()
+    couple = make.couple(owner)
+    couple.partner_a.language = "es"  # the therapist's setting: no ?lang= needed
+    db_session().commit()
+    together = make.assignment(owner, couple, exercise="daily_check_in", frequency="daily")
+    alone = make.assignment(owner, couple, exercise="three_feeling_notes", assignee="a")
+    spanish = PartnerBrowser(app, make.homework_link(owner, couple.partner_a), "homework")
+    english = PartnerBrowser(app, make.homework_link(owner, couple.partner_b), "homework")
+
+    raw, event = _calendar(spanish, together.id)
+    assert str(event["SUMMARY"]) == "Tiempo juntos"
+    minutes = int(together.content.get("duration_minutes", 15))
+    assert str(event["DESCRIPTION"]) == f"Unos {minutes} minutos."
+    (alarm,) = event.walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == "Tiempo juntos"
+    assert event["SUMMARY"].params["LANGUAGE"] == "es"
+    assert b"Time together" not in raw
+    assert str(_calendar(spanish, alone.id)[1]["SUMMARY"]) == "Tiempo para usted"
+    # The page says what the entry is called, in the same words.
+    assert "titulada solo «Tiempo juntos»" in spanish.get().text.replace("\n", " ")
+
+    raw, event = _calendar(english, together.id)
+    assert str(event["SUMMARY"]) == "Time together"
+    assert str(event["DESCRIPTION"]) == f"About {minutes} minutes."
+    assert event["SUMMARY"].params["LANGUAGE"] == "en"
+    # The partner's own choice outranks the setting, on the file as on the pages.
+    spanish.get("?lang=en")
+    assert str(_calendar(spanish, together.id)[1]["SUMMARY"]) == "Time together"

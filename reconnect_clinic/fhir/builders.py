@@ -5,14 +5,28 @@ What one partner's Bundle holds:
 
 * a ``Patient`` for the partner (their name and the clinic's id for them);
 * a ``Questionnaire`` for each instrument they answered (LOINC-coded for PHQ-9 and
-  GAD-7, see ``codes``) and one for the intake's own pages;
+  GAD-7, see ``codes``) and one for the intake's own pages, each at the version the
+  clinic asks today (see "Versions" below);
 * a ``QuestionnaireResponse`` per administration: the intake (its pages as groups; the
-  measures it contained are their own administrations) and every measure result;
+  measures it contained are their own administrations) and every measure result, each
+  pointing at the canonical ``url|version`` it was asked in, with each item's ``text``
+  as the partner was shown it (their language for the clinic's own questions; a
+  validated instrument's own English, as it is never translated here);
 * an ``Observation`` per administration's total score, derived from its response.
 
 The Bundle is of type ``collection``: a set of records for a records request or an EHR
 to file, each standing on its own. A ``document`` Bundle would need a ``Composition``
 first and presents itself as one attested clinical document, which nothing here is.
+
+Versions. A measure's version is the one stored with each administration
+(``measures.operations.instrument_version``: a hash of its wording and key); the
+intake's is the taxonomy version stored with the answers. The clinic keeps only today's
+wording, so the Bundle holds today's version of each Questionnaire answered; an
+administration asked in an earlier wording points at that version's canonical, which
+the Bundle does not pretend to hold, and its items carry no ``text`` of ours (today's
+wording is not what was shown). A result kept before versions were stored points at the
+canonical without a version (FHIR: whichever is current), never at a version it may not
+have been asked in.
 
 Only the partner's own records go in: a Bundle is built from one partner's record, so
 what one partner said privately (their safety page, their wellbeing measures) can reach
@@ -28,9 +42,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import measures
+from .. import i18n, measures
 from ..intake.content import FREQUENCY_CHOICES, SAFETY_CHOICES, IntakePageSpec, Question
 from ..measures import Instrument
+from ..measures.operations import instrument_version
 from . import codes
 
 Resource = dict[str, Any]
@@ -70,6 +85,9 @@ class MeasureFacts:
     item_points: tuple[int, ...]
     administered_at: datetime
     language: str | None = None
+    # The wording and key it was asked in (measures.operations.instrument_version);
+    # None for a result kept before versions were.
+    instrument_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +220,13 @@ def intake_response(
 ) -> Resource | None:
     """The intake's answers as a QuestionnaireResponse, or None when nothing is answered.
 
-    Answers kept under a question the current pages no longer ask (a page of an earlier
-    taxonomy) are not dropped: they come as text under their stored name."""
+    Each page's and question's ``text`` is what the partner was shown: the clinic's own
+    words in the language the intake was answered in (``intake.language``). Answers
+    kept under a question the current pages no longer ask (a page of an earlier
+    taxonomy) are not dropped: they come as text under their stored name. ``version``
+    is the version the Bundle's intake Questionnaire has (today's); the response points
+    at the one its answers were stored under."""
+    shown = i18n.translator(intake.language)
     groups: list[Resource] = []
     known_pages = {page.slug: page for page in pages}
     for slug, values in intake.pages.items():
@@ -226,21 +249,26 @@ def intake_response(
                 continue
             item: Resource = {"linkId": name}
             if question is not None:
-                item["text"] = question.label
+                item["text"] = shown(question.label)
             item["answer"] = answer
             items.append(item)
         if items:
-            title = page.therapist_title if page is not None else slug
-            groups.append({"linkId": slug, "text": title, "item": items})
+            # The page's own title, as the partner read it (the Questionnaire's group
+            # has the therapist's heading, e.g. "Safety (private)").
+            group: Resource = {"linkId": slug}
+            if page is not None:
+                group["text"] = shown(page.title)
+            groups.append({**group, "item": items})
     if not groups:
         return None
+    stored_under = intake.taxonomy_version or version
     order = {page.slug: n for n, page in enumerate(pages)}
     groups.sort(key=lambda group: order.get(group["linkId"], len(order)))
     return {
         "resourceType": "QuestionnaireResponse",
         "id": str(intake.id),
         **_language(intake.language),
-        "questionnaire": f"{codes.questionnaire_url(INTAKE)}|{version}",
+        "questionnaire": f"{codes.questionnaire_url(INTAKE)}|{stored_under}",
         "status": "completed" if intake.submitted else "in-progress",
         "subject": _reference(subject),
         "authored": fhir_datetime(intake.authored),
@@ -280,8 +308,11 @@ def _total_coding(instrument: Instrument) -> dict[str, str]:
     }
 
 
-def _answer_coding(instrument: Instrument, number: int, points: int) -> Resource:
-    """An answer by the points it scored, with those points as its ordinal value."""
+def _answer_coding(
+    instrument: Instrument, number: int, points: int, *, wording_known: bool = True
+) -> Resource:
+    """An answer by the points it scored, with those points as its ordinal value (and,
+    ``wording_known``, the label it has in today's wording; LOINC's display is LOINC's)."""
     loinc = codes.LOINC_INSTRUMENTS.get(instrument.slug)
     labels = {option.points: option.label for option in instrument.item(number).options}
     coding: Resource = {"extension": [{"url": codes.ORDINAL_VALUE, "valueDecimal": points}]}
@@ -293,14 +324,15 @@ def _answer_coding(instrument: Instrument, number: int, points: int) -> Resource
             "system": codes.measure_answers_system(instrument.slug, number),
             "code": str(points),
         }
-        if points in labels:
+        if points in labels and wording_known:
             coding["display"] = labels[points]
     return coding
 
 
 def measure_questionnaire(instrument: Instrument) -> Resource:
-    """A validated measure as a Questionnaire: its items in form order, each answer with
-    the points the published key gives it, and its total."""
+    """A validated measure as a Questionnaire at today's version: its items in form
+    order, each answer with the points the published key gives it, and its total."""
+    version = instrument_version(instrument.slug)
     loinc = codes.LOINC_INSTRUMENTS.get(instrument.slug)
     items: list[Resource] = [
         {
@@ -332,8 +364,9 @@ def measure_questionnaire(instrument: Instrument) -> Resource:
         code = {"system": codes.MEASURES, "code": instrument.slug, "display": instrument.title}
     return {
         "resourceType": "Questionnaire",
-        "id": _stable_id("Questionnaire", instrument.slug),
+        "id": _stable_id("Questionnaire", instrument.slug, version),
         "url": codes.questionnaire_url(instrument.slug),
+        "version": version,
         "name": instrument.name.replace("-", ""),
         "title": instrument.title,
         "status": "active",
@@ -349,18 +382,26 @@ def _known_instrument(slug: str) -> Instrument | None:
     return measures.INSTRUMENTS.get(slug)
 
 
+def measure_canonical(result: MeasureFacts, instrument: Instrument) -> str:
+    """The Questionnaire an administration answered: ``url|version`` at the version
+    stored with it, or the bare ``url`` for a result kept before versions were."""
+    url = codes.questionnaire_url(instrument.slug)
+    return f"{url}|{result.instrument_version}" if result.instrument_version else url
+
+
 def measure_response(result: MeasureFacts, instrument: Instrument, subject: Resource) -> Resource:
     """One administration as a QuestionnaireResponse: each item's answer as a coding with
-    its points, then the total (as in HL7's PHQ-9 examples)."""
+    its points, then the total (as in HL7's PHQ-9 examples). Each item's ``text`` is the
+    instrument's own English, as shown (never translated: see i18n_extract.py), unless
+    the administration was asked in an earlier wording, which the clinic no longer has."""
+    stale = result.instrument_version not in (None, instrument_version(instrument.slug))
     items: list[Resource] = []
     for number, points in enumerate(result.item_points[: len(instrument.items)], start=1):
-        items.append(
-            {
-                "linkId": _measure_link_id(instrument, number),
-                "text": instrument.item(number).text,
-                "answer": [{"valueCoding": _answer_coding(instrument, number, points)}],
-            }
-        )
+        item: Resource = {"linkId": _measure_link_id(instrument, number)}
+        if not stale:
+            item["text"] = instrument.item(number).text
+        coding = _answer_coding(instrument, number, points, wording_known=not stale)
+        items.append({**item, "answer": [{"valueCoding": coding}]})
     items.append(
         {
             "linkId": _total_link_id(instrument),
@@ -372,7 +413,7 @@ def measure_response(result: MeasureFacts, instrument: Instrument, subject: Reso
         "resourceType": "QuestionnaireResponse",
         "id": str(result.id),
         **_language(result.language),
-        "questionnaire": codes.questionnaire_url(instrument.slug),
+        "questionnaire": measure_canonical(result, instrument),
         "status": "completed",
         "subject": _reference(subject),
         "authored": fhir_datetime(result.administered_at),

@@ -43,6 +43,7 @@ def _measure_facts(result: MeasureResult) -> MeasureFacts:
         item_points=tuple(int(points) for points in result.item_points),
         administered_at=result.administered_at,
         language=getattr(result, "language", None),
+        instrument_version=result.instrument_version,
     )
 
 

@@ -164,6 +164,8 @@ def homework_calendar(link_id: uuid.UUID, assignment_id: uuid.UUID) -> ResponseR
         due_on=assignment.due_on,
         duration_minutes=int(assignment.content.get("duration_minutes", 15)),
         created=assignment.created_at,
+        # The language of the partner's pages (i18n.py): the route is one of them.
+        language=i18n.current_language(),
     )
     # A partner's own file, seen on their phone: its name says nothing of who or what.
     return download(body, f"reminder_{assignment.starts_on.isoformat()}.ics", ICS)

@@ -1,4 +1,5 @@
-"""When homework is due, how much of it was done, and its calendar: pure functions."""
+"""When homework is due, how much of it was done, and its calendar: pure functions (the
+calendar's few words are in the partner's language, i18n.py, as their pages are)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import icalendar
+
+from .. import i18n
+from ..i18n import N_
 
 WEEKDAY_SPREAD = {  # which weekdays (0 = the start day's weekday) N sessions a week fall on
     1: (0,),
@@ -154,14 +158,21 @@ def adherence(
 # A calendar entry is read by whoever sees the partner's phone, and calendars are often
 # synced to outside services or shared with a household: the entries name nothing
 # clinical (no exercise, no therapist, no practice, no note), only a neutral reminder.
-CALENDAR_SUMMARY = {"individual": "Time for yourself", "together": "Time together"}
+# In English here, and marked for the catalogue: each is shown in the partner's language.
+CALENDAR_SUMMARY = {"individual": N_("Time for yourself"), "together": N_("Time together")}
 CALENDAR_PRODID = "-//reminders//EN"
 CALENDAR_UID_DOMAIN = "reminders.invalid"
 
 
 def calendar_summary(mode: str) -> str:
-    """The neutral title of a calendar entry for an exercise done in ``mode``."""
-    return CALENDAR_SUMMARY.get(mode, CALENDAR_SUMMARY["individual"])
+    """The neutral title of a calendar entry for an exercise done in ``mode``, in the
+    language the clinic writes in now (the partner's, on their own pages and files)."""
+    return i18n.gettext(CALENDAR_SUMMARY.get(mode, CALENDAR_SUMMARY["individual"]))
+
+
+def calendar_description(duration_minutes: int) -> str:
+    """The entry's only other words: how long it takes, in the same language."""
+    return i18n.gettext("About %(minutes)s minutes.", minutes=duration_minutes)
 
 
 # The reminder goes off at this time on each planned day (an all-day event starts at
@@ -209,13 +220,16 @@ def calendar_file(
     due_on: date,
     duration_minutes: int,
     created: datetime,
+    language: str | None = None,
 ) -> bytes:
     """An .ics file with one all-day event that repeats as the homework is planned (see
     :func:`recurrence`), with a reminder (a ``DISPLAY`` alarm) on each of its days.
 
     The event and its reminder carry the neutral ``summary`` (see
     :func:`calendar_summary`) and a length only: never the exercise's title, a
-    therapist's note, names, scores or reflections.
+    therapist's note, names, scores or reflections. ``language`` (the partner's, BCP 47)
+    is given on those texts (RFC 5545's ``LANGUAGE`` parameter) so a calendar program
+    knows what language they are in.
     """
     when = recurrence(frequency, times_per_week, starts_on, due_on)
     calendar = icalendar.Calendar()
@@ -228,12 +242,13 @@ def calendar_file(
     event.add("dtend", when.first_day + timedelta(days=1))
     if when.rule is not None:
         event.add("rrule", when.rule)
-    event.add("summary", summary)
-    event.add("description", f"About {duration_minutes} minutes.")
+    said_in = {"language": language} if language else {}
+    event.add("summary", summary, parameters=said_in)
+    event.add("description", calendar_description(duration_minutes), parameters=said_in)
     event.add("transp", "TRANSPARENT")
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", summary)
+    alarm.add("description", summary, parameters=said_in)
     alarm.add("trigger", CALENDAR_REMINDER_AFTER_MIDNIGHT)
     event.add_component(alarm)
     calendar.add_component(event)

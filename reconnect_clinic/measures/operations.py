@@ -47,6 +47,8 @@ def store_measure_result(result: MeasureResult, *, now: datetime | None = None) 
     from ..risk.operations import record_measure_disclosures
 
     session = db_session()
+    if result.instrument_version is None:  # the intake's measures: asked in today's wording
+        result.instrument_version = instrument_version(result.instrument)
     session.add(result)
     session.flush()
     record_measure_disclosures(result, now=now)
