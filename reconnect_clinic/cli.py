@@ -540,8 +540,9 @@ def _render_on_queue(targets: list[tuple[Any, Any]], out: str, poll: float = 0.2
     "--idle",
     is_flag=True,
     help="Run only on CPU time nothing else wants (Linux's SCHED_IDLE, with its PDF "
-    "workers): the web's pages stay as quick as on an idle machine, and a batch waits "
-    "while the machine is busy.",
+    "workers), for a machine that also serves the web; a batch then waits while the "
+    "machine is busy. PostgreSQL only: on SQLite a starved worker would hold the one "
+    "write lock the web needs.",
 )
 def worker_command(
     burst: bool,
@@ -569,6 +570,10 @@ def worker_command(
     if idle:
         if not hasattr(os, "SCHED_IDLE"):
             raise click.ClickException("--idle needs Linux (SCHED_IDLE); use --nice here.")
+        if get_state().db.engine.dialect.name == "sqlite":
+            # Each job stores its report: a worker starved while it holds SQLite's write
+            # lock would make the web's own writes wait, then fail as "database is locked".
+            raise click.ClickException("--idle needs PostgreSQL; on SQLite use --nice.")
         # Inherited by the PDF workers started below; lowering needs no privilege.
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     app = current_app._get_current_object()  # type: ignore[attr-defined]

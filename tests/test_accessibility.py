@@ -250,6 +250,7 @@ def _therapist_pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
         (f"{couple}/measures/schedule", "measures schedule"),
         (f"{couple}/celebrate", "celebrate progress"),
         ("/clinic/homework", "homework caseload"),
+        ("/clinic/session-reports", "print session reports (no queue)"),
         ("/clinic/exercises", "exercises"),
         ("/clinic/exercises/new", "new exercise"),
         (f"/clinic/exercises/{ids['exercise']}/edit", "edit exercise"),

@@ -220,6 +220,10 @@ index                   GET    login     ok    ok    login     login     login  
 # and even the owner gets 404; tests/test_tasks.py checks them with a queue and a job.
 .task_progress          GET    login     404   404   login     login     login   login
 .task_download          GET    login     404   404   login     login     login   login
+# A batch of one's own session reports (tasks/views.py): without a queue the page says so
+# and a post goes back to it; tests/test_batch_reports.py checks it with a queue.
+.session_reports        GET    login     ok    ok    login     login     login   login
+.session_reports        POST   login     ok    ok    login     login     login   login
 
 # partner A's pages, through partner A's link
 .intake_resume          GET    404       404   404   ok        404       410     410

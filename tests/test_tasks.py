@@ -418,6 +418,8 @@ def test_a_real_worker_process_renders_a_batch(app, cli, on_queue, database_url,
             REDIS_URL,
             "--queue",
             on_queue.name,
+            # As beside a web server: only CPU time nothing else wants (PostgreSQL only).
+            *(["--idle"] if database_url.startswith("postgresql") else []),
         ],
         cwd=ROOT,
         env=_worker_env(database_url, tmp_path / "instance"),
@@ -432,7 +434,19 @@ def test_a_real_worker_process_renders_a_batch(app, cli, on_queue, database_url,
         assert result.exit_code == 0, result.output
         assert len(list(out.iterdir())) == len(sessions)
         assert len(db_session().scalars(sa.select(StoredReport)).all()) == len(sessions)
+        if database_url.startswith("postgresql"):
+            # Taken by the worker once started (its PDF workers inherit it).
+            assert os.sched_getscheduler(worker.pid) == os.SCHED_IDLE
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         output = worker.communicate(timeout=30)[0].decode(errors="replace")
     assert "Traceback" not in output, output
+
+
+def test_an_idle_worker_is_refused_on_sqlite(app, cli, on_queue, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the refusal is SQLite's; PostgreSQL runs --idle in the test above")
+    result = cli.invoke(args=["clinic", "worker", "--burst", "--idle", "--queue", on_queue.name])
+    assert result.exit_code != 0
+    assert "--idle needs PostgreSQL; on SQLite use --nice." in result.output
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # this process was left alone

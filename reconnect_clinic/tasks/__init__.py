@@ -5,7 +5,9 @@ are asked for, as they always have. Set to a Redis address, they run as RQ jobs 
 workers (``flask clinic worker``, on this machine or others), and the web answers at once
 with a progress page. :func:`render_session_report` renders one report for any queue to
 call. ``queue.py`` puts work on the queue and reads it back, ``jobs.py`` is what workers
-run, ``exports.py`` the record export itself, ``views.py`` the progress page and download.
+run, ``exports.py`` the record export itself, ``batches.py`` a therapist's batch of
+session reports (one job per report, one ZIP), ``views.py`` the progress page, the
+download and the batch's form (``forms.py``).
 """
 
 from __future__ import annotations

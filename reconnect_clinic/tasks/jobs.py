@@ -158,6 +158,23 @@ def session_report_job(app: str | None, task_id: str, session_id: str) -> bytes:
         return queue.seal_result(uuid.UUID(task_id), pdf)
 
 
+def batch_report_job(app: str | None, task_id: str, session_id: str, therapist_id: str) -> bytes:
+    """One report of a therapist's batch (see batches.py), sealed under its own job's id.
+
+    The web chose the sessions from the therapist's own cases; a case given to another
+    therapist (or deleted) while the job waited is refused here, so its report is never
+    made for the one who asked."""
+    with app_context(app):
+        therapy_session, couple = _session_and_couple(session_id)
+        if couple.therapist_id != uuid.UUID(therapist_id):
+            raise TaskRefused(f"session {session_id} is not in a case of therapist {therapist_id}")
+        pdf = _refusing_damaged(
+            lambda: service.session_report_pdf(couple, therapy_session), "batch"
+        )
+        db_session().commit()
+        return queue.seal_result(uuid.UUID(task_id), pdf)
+
+
 def signed_report_job(app: str | None, task_id: str, session_id: str) -> None:
     """Keep the report of a note just signed (or added to), unless the latest stored
     revision already says what the note now says (it was kept on first download)."""

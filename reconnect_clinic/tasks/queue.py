@@ -34,6 +34,7 @@ RESULT_COLUMN = "result"
 KIND_NAMES = {
     "export": "case record",
     "session-report": "session report",
+    "session-reports": "session reports",
     "signed-report": "signed report",
     "reminders": "homework reminders",
 }
@@ -138,10 +139,18 @@ class TaskStatus:
     total: int
     couple_id: uuid.UUID | None
     detail: str | None = None
+    #: Of a batch (tasks/batches.py): how many of its ``total`` could not be made (their
+    #: job failed, or is no longer in Redis), and whose sessions those were.
+    failed_count: int = 0
+    failed_ids: tuple[uuid.UUID, ...] = ()
 
     @property
     def name(self) -> str:
         return KIND_NAMES.get(self.kind, self.kind)
+
+    @property
+    def batch(self) -> bool:
+        return self.kind == "session-reports"
 
     @property
     def finished(self) -> bool:
@@ -164,6 +173,12 @@ _STATES = {
 }
 
 
+def job_state(job: Job) -> str:
+    """The job's state as :class:`TaskStatus` names it (read as the job was fetched)."""
+    status = job.get_status(refresh=False)
+    return _STATES.get(str(getattr(status, "value", status)), "queued")
+
+
 def _owned_job(task_id: uuid.UUID, therapist_id: uuid.UUID) -> Job | None:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
@@ -182,8 +197,8 @@ def task_status(task_id: uuid.UUID, therapist_id: uuid.UUID) -> TaskStatus | Non
     job = _owned_job(task_id, therapist_id)
     if job is None:
         return None
-    status = job.get_status(refresh=True)
-    state = _STATES.get(str(getattr(status, "value", status)), "queued")
+    job.get_status(refresh=True)
+    state = job_state(job)
     meta = job.get_meta(refresh=True)
     couple = meta.get("couple")
     return TaskStatus(
