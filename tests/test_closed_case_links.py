@@ -31,6 +31,7 @@ def test_an_intake_link_of_a_closed_case_does_not_open(app, make):
     opened = app.test_client().get(f"/clinic/i/{token}")
     assert opened.status_code == 410
     assert CLOSED_TITLE in opened.text
+    assert "was not kept" not in opened.text  # nothing was sent
     assert "call your local emergency number" in opened.text
     assert couple.partner_a.first_name not in opened.text
     link = db_session().scalars(sa.select(ClientLink)).one()
@@ -52,7 +53,17 @@ def test_an_open_intake_is_refused_once_the_case_closes_and_keeps_nothing_new(ap
     )
     assert sent.status_code == 410
     assert CLOSED_TITLE in sent.text
+    # What they had just typed is gone: the page says so, rather than "nothing is lost".
+    assert "was not sent to your therapist and was not kept" in sent.text
     assert _count(IntakePage) == 0  # the draft opened before the close holds nothing
+    # A draft saved on its own is refused as gone (410: clinic.js says nothing is kept),
+    # not as "could not save, press a button" (409).
+    autosaved = partner.client.post(
+        f"{partner.base}/about",
+        data={"hopes": "typed after the case closed", "link_ref": ref, "action": "autosave"},
+    )
+    assert autosaved.status_code == 410
+    assert _count(IntakePage) == 0
 
 
 def test_a_homework_link_of_a_closed_case_takes_no_check_in(app, make):

@@ -217,3 +217,47 @@ def test_the_check_fails_on_a_real_violation(spanish):
     assert any('<html lang="en">' in line for line in found), found
     rules = json.dumps(found)
     assert "critical image-alt" in rules, rules
+
+
+def test_the_draft_saves_say_so_in_spanish_and_say_when_nothing_is_kept(server, spanish):
+    """The intake's own draft saves (clinic.js) speak the page's language, and once the
+    case is closed they say that what is typed is not kept (not "press a button")."""
+    from reconnect_clinic.models import Couple
+    from reconnect_clinic.state import db_session
+
+    base, app = server
+    with app.app_context():
+        owner = factories.therapist(email="es-draft@example.org", name="Terapeuta Borrador")
+        couple = factories.couple(owner, label="Pareja borrador", a="Carla", b="Dario")
+        couple.partner_a.language = "es"
+        db_session().commit()
+        token = factories.intake_link(owner, couple.partner_a)
+        couple_id = couple.id
+        db_session().remove()
+    status = ".autosave-status"
+    # The walk's browser (one Playwright per module), in a context of its own where the
+    # clinic's CSP is in force.
+    context = spanish[1].context.browser.new_context(locale="es-ES")
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/clinic/i/{token}")
+        box = page.locator("textarea").first
+        box.fill("Un borrador escrito en el navegador.")
+        page.wait_for_function(
+            "s => document.querySelector(s).textContent === 'Borrador guardado.'",
+            arg=status,
+            timeout=15_000,
+        )
+        with app.app_context():
+            db_session().get(Couple, couple_id).status = "closed"
+            db_session().commit()
+            db_session().remove()
+        box.fill("Escrito después de cerrar el caso.")
+        page.wait_for_function(
+            "s => document.querySelector(s).textContent.startsWith("
+            "'Este enlace ya no recibe respuestas')",
+            arg=status,
+            timeout=15_000,
+        )
+    finally:
+        context.close()

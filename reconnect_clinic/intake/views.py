@@ -121,9 +121,11 @@ def intake_page(link_id: uuid.UUID, page: str) -> ResponseReturnValue:
         autosave = request.form.get("action") == "autosave"
         try:
             sent = posted_context(PURPOSE, link_id)
-        except HTTPException:
+        except HTTPException as refused:
             if autosave:
-                return Response(status=409)
+                # 410 (expired, revoked, case closed) tells clinic.js nothing can be saved.
+                gone = refused.response is not None and refused.response.status_code == 410
+                return Response(status=410 if gone else 409)
             raise
         if sent.keep_only and autosave:
             return Response(status=409)

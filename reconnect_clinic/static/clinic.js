@@ -23,7 +23,8 @@
   if (!form || !window.fetch || !window.FormData) return;
   var status = form.querySelector(".autosave-status");
   var timer = null;
-  function say(text) { if (status) status.textContent = text; }
+  // The words come from the page (data-*), so they are in the partner's language.
+  function say(key) { if (status) status.textContent = status.getAttribute("data-" + key) || ""; }
   function save() {
     timer = null;
     var data = new FormData(form);
@@ -32,10 +33,11 @@
       method: "POST", body: data, credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" }
     }).then(function (response) {
-      say(response.ok ? "Draft saved." :
-        "Could not save automatically. Your answers are still here: press Save.");
+      // 410: the link (or its case) no longer takes answers; saying "press a button"
+      // would promise a save that cannot happen.
+      say(response.ok ? "saved" : response.status === 410 ? "gone" : "failed");
     }, function () {
-      say("No connection right now. Your answers are still here; they will be saved when you press a button.");
+      say("offline");
     });
   }
   function later(delay) {
@@ -201,7 +203,8 @@
   var sending = null;
   var stopped = false;
   var waitingSubmit = null;
-  function say(text) { if (status) status.textContent = text; }
+  // The words come from the page (data-*), so they are in the partner's language.
+  function say(key) { if (status) status.textContent = status.getAttribute("data-" + key) || ""; }
   function save() {
     if (!changed || sending || stopped) return;
     changed = false;

@@ -197,11 +197,14 @@ def link_revoke(therapist: Therapist, couple: Couple, link_id: uuid.UUID) -> Res
     return redirect(url_for(".couple_detail", couple_id=couple.id, _anchor=anchor))
 
 
-def link_problem(kind: str) -> Response:
-    """A plain page that says what to do and reveals nothing about the couple."""
+def link_problem(kind: str, *, sent: bool = False) -> Response:
+    """A plain page that says what to do and reveals nothing about the couple; ``sent``
+    when it answers a page the partner sent, whose words were not kept (it says so)."""
     status = {"unknown": 404, "expired": 410, "revoked": 410, "closed": 410, "limited": 429}[kind]
     return make_response(
-        render_template("reconnect_clinic/link_problem.html", kind=kind, client_page=True),
+        render_template(
+            "reconnect_clinic/link_problem.html", kind=kind, sent=sent, client_page=True
+        ),
         status,
     )
 
@@ -305,10 +308,10 @@ def posted_context(purpose: str, link_id: uuid.UUID) -> PostedPage:
     state = effective_state(link)
     if state in (LinkState.EXPIRED, LinkState.REVOKED):
         end_link_session(link.id)
-        abort(link_problem(state.value))
+        abort(link_problem(state.value, sent=True))
     if refused_as_closed(link):
         end_link_session(link.id)
-        abort(link_problem("closed"))
+        abort(link_problem("closed", sent=True))
     if posted.access is Access.TIMED_OUT:
         abort(after_timeout(link, kept=False))
     if posted.access is Access.STALE:
