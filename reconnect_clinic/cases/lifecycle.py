@@ -289,6 +289,10 @@ WELLBEING_MEASURES = ("phq9", "gad7")
 # disclosures: a contraindication overridden (its tags and reason), a session note's risk
 # section, and the audit lines about risk.
 _DERIVED_ACTIONS = ("risk.", "homework.override")
+# Split-alliance flags come from comparing both partners' private ratings: their audit
+# lines (made through the rating partner's link) would tell either partner how the other
+# rated, so no export carries them; the clinic's own log keeps them.
+_FROM_BOTH_PARTNERS_PRIVATE = ("alliance.",)
 
 
 @dataclass(frozen=True)
@@ -358,6 +362,11 @@ def split_record(record: dict[str, Any]) -> RecordParts:
                 check_in["reflection"] = None
     for row in joint.pop("risk", []):
         private[role_of[row["partner_id"]]]["risk"].append(row)
+    joint["audit"] = [
+        event
+        for event in joint["audit"]
+        if not event["action"].startswith(_FROM_BOTH_PARTNERS_PRIVATE)
+    ]
     return RecordParts(joint=joint, private=private)
 
 
@@ -417,7 +426,8 @@ def _readme(couple: Couple, parts: RecordParts, audience: str | None) -> str:
             "This is the couple's record. Each partner's private answers (safety, wellbeing,",
             "their flags and risk state, reflections they did not share, their ratings of",
             "sessions and when they were asked the measures) are in a folder of their own,",
-            "once. Never give one partner's private folder to the other partner.",
+            "once. Never give one partner's private folder to the other partner. Split-",
+            "alliance flags, drawn from both partners' ratings, are not exported.",
             "Session notes, addenda and homework overrides are the therapist's record and may",
             "refer to a partner's private disclosures: review them before sharing any part.",
         ]
