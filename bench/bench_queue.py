@@ -388,6 +388,8 @@ def batch_under_load(
     watcher = threading.Thread(target=watch)
     watcher.start()
     latencies, errors = dashboard_latencies(url, cookie, limit, until=done, clients=clients)
+    if not done.is_set():
+        print(f"  (the batch outlasted {limit:g} s of load; the rest ran unloaded)", flush=True)
     watcher.join()
     return latencies, errors, ended["seconds"], int(ended["failures"])
 

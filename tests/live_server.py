@@ -204,8 +204,9 @@ class LiveServer:
                     timeout=10,
                     verify=self.verify,
                 )
-                if probe.status_code == 200:
-                    answered.add(probe.headers[WORKER_HEADER])
+                worker = probe.headers.get(WORKER_HEADER)
+                if probe.status_code == 200 and worker is not None:
+                    answered.add(worker)
                     if len(answered) >= self.workers:
                         return
             except requests.RequestException:

@@ -214,7 +214,13 @@ def test_celebrating_without_email_shows_the_message_to_copy(demo):
     page = client.get(f"/clinic/couples/{couple.id}/celebrate")
     assert page.status_code == 200
     assert "Dear Daniel and Mei" in page.text
-    assert "PHQ-9" not in page.text.split("Dear Daniel and Mei")[1].split("</textarea>")[0]
+    body = page.text.split("Dear Daniel and Mei")[1].split("</textarea>")[0]
+    assert "PHQ-9" not in body
+    # Mei's improvement is on her private PHQ-9: Daniel reads this too, so neither her
+    # name nor her feelings are in it.
+    assert "Mei" not in body
+    assert "feeling" not in body
+    assert "the work you have both been putting in" in body
     assert "Copy the message" in page.text
     assert "Celebrated progress with the couple (step 15)" in page.text
 

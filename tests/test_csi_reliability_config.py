@@ -61,6 +61,11 @@ def test_the_setting_gives_a_basis_per_form():
         ({"csi16": {**FIGURES["csi16"], "sd": -1.0}}, "standard deviation must be positive"),
         ({"csi16": {**FIGURES["csi16"], "reliability": 1.0}}, "reliability must be in [0, 1)"),
         (["csi16"], "must be a mapping"),
+        ({"csi16": {**FIGURES["csi16"], "sd": float("inf")}}, "['sd'] must be a finite number"),
+        (
+            {"csi16": {**FIGURES["csi16"], "reliability": float("nan")}},
+            "['reliability'] must be a finite number",
+        ),
     ],
 )
 def test_a_malformed_setting_is_refused_naming_the_setting(setting, words):

@@ -419,8 +419,14 @@ def test_the_intake_response_points_at_the_taxonomy_version_it_was_stored_under(
     (response,) = _responses(bundle, "intake")
     url = codes.questionnaire_url("intake")
     assert response["questionnaire"] == f"{url}|2025.1"
+    # Today's wording is not claimed for answers stored under another version.
+    (group,) = response["item"]
+    assert "text" not in group
+    assert [item.get("text") for item in group["item"]] == [None]
+    assert group["item"][0]["answer"] == [{"valueString": HOPES}]
     current = _responses(partner_bundle(_record(), generated_at=WHEN), "intake")[0]
     assert current["questionnaire"] == f"{url}|{record.intake_version}"
+    assert all("text" in group for group in current["item"])
 
 
 # --- the text each partner was shown ----------------------------------------------------------

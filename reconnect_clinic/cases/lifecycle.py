@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ..measures.instruments import PRIVATE_TO_PARTNER
 from ..models import (
     AllianceFlag,
     AuditEvent,
@@ -284,7 +285,7 @@ def _risk_rows(partner_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
 # private of the other partner nor anything derived from it, and their own private part.
 
 PRIVATE_PAGES = ("safety", "wellbeing")
-WELLBEING_MEASURES = ("phq9", "gad7")
+WELLBEING_MEASURES = PRIVATE_TO_PARTNER
 # A partner's export leaves out what the therapist wrote from the other partner's private
 # disclosures: a contraindication overridden (its tags and reason), a session note's risk
 # section, and the audit lines about risk.

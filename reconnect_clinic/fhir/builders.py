@@ -19,7 +19,7 @@ to file, each standing on its own. A ``document`` Bundle would need a ``Composit
 first and presents itself as one attested clinical document, which nothing here is.
 
 Versions. A measure's version is the one stored with each administration
-(``measures.operations.instrument_version``: a hash of its wording and key); the
+(``measures.instruments.instrument_version``: a hash of its wording and key); the
 intake's is the taxonomy version stored with the answers. The clinic keeps only today's
 wording, so the Bundle holds today's version of each Questionnaire answered; an
 administration asked in an earlier wording points at that version's canonical, which
@@ -45,7 +45,7 @@ from typing import Any
 from .. import i18n, measures
 from ..intake.content import FREQUENCY_CHOICES, SAFETY_CHOICES, IntakePageSpec, Question
 from ..measures import Instrument
-from ..measures.operations import instrument_version
+from ..measures.instruments import instrument_version
 from . import codes
 
 Resource = dict[str, Any]
@@ -85,7 +85,7 @@ class MeasureFacts:
     item_points: tuple[int, ...]
     administered_at: datetime
     language: str | None = None
-    # The wording and key it was asked in (measures.operations.instrument_version);
+    # The wording and key it was asked in (measures.instruments.instrument_version);
     # None for a result kept before versions were.
     instrument_version: str | None = None
 
@@ -225,7 +225,10 @@ def intake_response(
     kept under a question the current pages no longer ask (a page of an earlier
     taxonomy) are not dropped: they come as text under their stored name. ``version``
     is the version the Bundle's intake Questionnaire has (today's); the response points
-    at the one its answers were stored under."""
+    at the one its answers were stored under. Stored under another version, the pages'
+    words of today may not be what the partner read: no ``text`` is given then (as for
+    a measure asked in an earlier wording), only the answers under their names."""
+    current = intake.taxonomy_version in (None, version)
     shown = i18n.translator(intake.language)
     groups: list[Resource] = []
     known_pages = {page.slug: page for page in pages}
@@ -248,7 +251,7 @@ def intake_response(
             if answer is None:
                 continue
             item: Resource = {"linkId": name}
-            if question is not None:
+            if question is not None and current:
                 item["text"] = shown(question.label)
             item["answer"] = answer
             items.append(item)
@@ -256,7 +259,7 @@ def intake_response(
             # The page's own title, as the partner read it (the Questionnaire's group
             # has the therapist's heading, e.g. "Safety (private)").
             group: Resource = {"linkId": slug}
-            if page is not None:
+            if page is not None and current:
                 group["text"] = shown(page.title)
             groups.append({**group, "item": items})
     if not groups:

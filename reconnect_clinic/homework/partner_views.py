@@ -155,17 +155,18 @@ def homework_check_in(link_id: uuid.UUID, assignment_id: uuid.UUID) -> ResponseR
 def homework_calendar(link_id: uuid.UUID, assignment_id: uuid.UUID) -> ResponseReturnValue:
     link, _ = partner_context(PURPOSE, link_id)
     assignment = _partner_assignment_or_404(link.partner, assignment_id)
+    # The language of the partner's pages (i18n.py): the route is one of them.
+    language = i18n.current_language()
     body = calendar_file(
         uid_base=str(assignment.id),
-        summary=calendar_summary(str(assignment.content.get("mode", "individual"))),
+        summary=calendar_summary(str(assignment.content.get("mode", "individual")), language),
         frequency=assignment.frequency,
         times_per_week=assignment.times_per_week,
         starts_on=assignment.starts_on,
         due_on=assignment.due_on,
         duration_minutes=int(assignment.content.get("duration_minutes", 15)),
         created=assignment.created_at,
-        # The language of the partner's pages (i18n.py): the route is one of them.
-        language=i18n.current_language(),
+        language=language,
     )
     # A partner's own file, seen on their phone: its name says nothing of who or what.
     return download(body, f"reminder_{assignment.starts_on.isoformat()}.ics", ICS)

@@ -164,15 +164,22 @@ CALENDAR_PRODID = "-//reminders//EN"
 CALENDAR_UID_DOMAIN = "reminders.invalid"
 
 
-def calendar_summary(mode: str) -> str:
-    """The neutral title of a calendar entry for an exercise done in ``mode``, in the
-    language the clinic writes in now (the partner's, on their own pages and files)."""
-    return i18n.gettext(CALENDAR_SUMMARY.get(mode, CALENDAR_SUMMARY["individual"]))
+def calendar_summary(mode: str, language: str | None = None) -> str:
+    """The neutral title of a calendar entry for an exercise done in ``mode``, in
+    ``language``, or else in the language the clinic writes in now (the partner's, on
+    their own pages and files)."""
+    title = CALENDAR_SUMMARY.get(mode, CALENDAR_SUMMARY["individual"])
+    return i18n.gettext(title) if language is None else i18n.translator(language)(title)
 
 
-def calendar_description(duration_minutes: int) -> str:
+_DESCRIPTION = N_("About %(minutes)s minutes.")
+
+
+def calendar_description(duration_minutes: int, language: str | None = None) -> str:
     """The entry's only other words: how long it takes, in the same language."""
-    return i18n.gettext("About %(minutes)s minutes.", minutes=duration_minutes)
+    if language is None:
+        return i18n.gettext(_DESCRIPTION, minutes=duration_minutes)
+    return i18n.translator(language)(_DESCRIPTION) % {"minutes": duration_minutes}
 
 
 # The reminder goes off at this time on each planned day (an all-day event starts at
@@ -244,7 +251,7 @@ def calendar_file(
         event.add("rrule", when.rule)
     said_in = {"language": language} if language else {}
     event.add("summary", summary, parameters=said_in)
-    event.add("description", calendar_description(duration_minutes), parameters=said_in)
+    event.add("description", calendar_description(duration_minutes, language), parameters=said_in)
     event.add("transp", "TRANSPARENT")
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")

@@ -157,6 +157,8 @@ def bases_from_setting(setting: Mapping[str, Any] | None) -> dict[str, Reliabili
         for name, value in (("sd", sd), ("reliability", reliability)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(f"{SETTING}[{slug!r}][{name!r}] must be a number")
+            if not math.isfinite(value):  # TOML and JSON settings can say inf or nan
+                raise ValueError(f"{SETTING}[{slug!r}][{name!r}] must be a finite number")
         if not isinstance(source, str) or not source.strip():
             raise ValueError(f"{SETTING}[{slug!r}]['source'] must say where it was published")
         try:

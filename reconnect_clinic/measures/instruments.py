@@ -34,6 +34,8 @@ the "warm and comfortable" item, which matches neither, and is not followed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, replace
 
@@ -441,3 +443,23 @@ def get(slug: str) -> Instrument:
     except (KeyError, TypeError):
         known = ", ".join(sorted(INSTRUMENTS))
         raise ValueError(f"unknown instrument {slug!r}; known instruments: {known}") from None
+
+
+def instrument_version(slug: str) -> str:
+    """Which wording and key an administration was asked in: the slug and the first
+    twelve hex digits of a SHA-256 over every item's text and its options' labels and
+    points. A later change to a transcription gives a new version, so an old result
+    always says what its partner was shown."""
+    instrument = get(slug)
+    content = [
+        [item.number, item.text, [[o.label, o.points] for o in item.options]]
+        for item in instrument.items
+    ]
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+    return f"{slug}:{digest[:12]}"
+
+
+#: Measures each partner answers privately (their wellbeing): never shown to, or told
+#: of, the other partner (records exports, the celebration message). The CSI forms are
+#: about the relationship and belong to the joint record.
+PRIVATE_TO_PARTNER = ("phq9", "gad7")

@@ -6,8 +6,6 @@ Operations flush; the view or CLI command commits once.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,7 +29,7 @@ from ..models import (
 from ..security.audit.log import record_event
 from ..security.links.tokens import IssuedLink, issue_link
 from ..state import config, db_session
-from .instruments import INSTRUMENTS, get
+from .instruments import INSTRUMENTS, instrument_version
 from .schedule import Occasion, Plan, Window, occasions, to_send
 from .scoring import score
 
@@ -53,20 +51,6 @@ def store_measure_result(result: MeasureResult, *, now: datetime | None = None) 
     session.flush()
     record_measure_disclosures(result, now=now)
     return result
-
-
-def instrument_version(slug: str) -> str:
-    """Which wording and key an administration was asked in: the slug and the first
-    twelve hex digits of a SHA-256 over every item's text and its options' labels and
-    points. A later change to a transcription gives a new version, so an old result
-    always says what its partner was shown."""
-    instrument = get(slug)
-    content = [
-        [item.number, item.text, [[o.label, o.points] for o in item.options]]
-        for item in instrument.items
-    ]
-    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
-    return f"{slug}:{digest[:12]}"
 
 
 # --- the schedule ---------------------------------------------------------------------

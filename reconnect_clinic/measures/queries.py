@@ -24,7 +24,7 @@ from ..models import (
 )
 from ..state import config, db_session
 from .change import ReliabilityBasis, bases_from_setting
-from .instruments import get
+from .instruments import PRIVATE_TO_PARTNER, get
 from .operations import (
     administrations,
     occasions_for,
@@ -150,16 +150,16 @@ def celebration_message(couple: Couple, lines: Sequence[ChangeLine]) -> str:
     therapist reads and changes it before anything is sent."""
     names = " and ".join(p.first_name for p in couple.partners)
     practice = config("PRACTICE_NAME")
-    who = sorted({line.partner_name for line in lines})
-    if not lines:
+    # Both partners read it: a change in one partner's private wellbeing measures
+    # (PHQ-9, GAD-7) is never told, nor whose change it is; only the relationship's.
+    shared = [line for line in lines if line.slug not in PRIVATE_TO_PARTNER]
+    if not shared:
         noticed = "the work you have both been putting in"
-    elif len(who) == 1:
-        noticed = (
-            f"a real change in how {who[0]} has been feeling, in the questionnaires you "
-            "have been filling in"
-        )
     else:
-        noticed = "real change for both of you in the questionnaires you have been filling in"
+        noticed = (
+            "a real change in how things have been between you, in the questionnaires "
+            "you have been filling in"
+        )
     return (
         f"Dear {names},\n\n"
         f"I wanted to take a moment to mark something: I have noticed {noticed}. "

@@ -120,7 +120,7 @@ class MeasureResult(RecordMixin, SoftDeleteMixin, ClinicModel):
     )
     # A repeated administration (measures/): the measures link it came through (one
     # result per link and instrument, so a form sent twice is stored once), and which
-    # wording and key it was asked in (measures.operations.instrument_version).
+    # wording and key it was asked in (measures.instruments.instrument_version).
     link_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey(f"{TABLE_PREFIX}client_link.id"), default=None
     )
