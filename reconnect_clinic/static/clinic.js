@@ -203,8 +203,7 @@
   var sending = null;
   var stopped = false;
   var waitingSubmit = null;
-  // The words come from the page (data-*), so they are in the partner's language.
-  function say(key) { if (status) status.textContent = status.getAttribute("data-" + key) || ""; }
+  function say(text) { if (status) status.textContent = text; }
   function save() {
     if (!changed || sending || stopped) return;
     changed = false;
