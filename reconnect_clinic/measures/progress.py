@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .change import IMPROVED, Bases, Change, ReliableChangeUnavailable, basis_for, change
 from .instruments import get
+
+if TYPE_CHECKING:
+    from ..models import MeasureResult, Partner
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +24,17 @@ class Administered:
     slug: str
     total: int
     administered_at: datetime
+
+    @classmethod
+    def of(cls, partner: Partner, result: MeasureResult) -> Administered:
+        """``result`` of ``partner`` (opens its sealed total)."""
+        return cls(
+            role=partner.role,
+            partner_name=partner.first_name,
+            slug=result.instrument,
+            total=int(result.total),
+            administered_at=result.administered_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)

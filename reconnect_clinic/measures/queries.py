@@ -69,16 +69,7 @@ def couple_change_lines(couple: Couple) -> list[ChangeLine]:
     """First and latest score per partner and measure, with the change in words (opens
     each result's sealed total)."""
     return change_lines(
-        (
-            Administered(
-                role=partner.role,
-                partner_name=partner.first_name,
-                slug=result.instrument,
-                total=int(result.total),
-                administered_at=result.administered_at,
-            )
-            for partner, result in results_of(couple.partners)
-        ),
+        (Administered.of(partner, result) for partner, result in results_of(couple.partners)),
         csi_bases(),
     )
 
@@ -271,13 +262,7 @@ def dashboard_measures(
             f"{line.partner_name}: {line.name}"
             for line in change_lines(
                 (
-                    Administered(
-                        role=partner.role,
-                        partner_name=partner.first_name,
-                        slug=result.instrument,
-                        total=int(result.total),
-                        administered_at=result.administered_at,
-                    )
+                    Administered.of(partner, result)
                     for partner in couple.partners
                     for result in results.get(partner.id, [])
                 ),

@@ -372,13 +372,7 @@ def change_table(
     by_id = {p.id: p for p in partners}
     return change_lines(
         (
-            Administered(
-                role=by_id[r.partner_id].role,
-                partner_name=by_id[r.partner_id].first_name,
-                slug=r.instrument,
-                total=int(r.total),
-                administered_at=r.administered_at,
-            )
+            Administered.of(by_id[r.partner_id], r)
             for r in results
             if r.deleted_at is None and r.partner_id in by_id
         ),
