@@ -557,6 +557,7 @@ def worker_command(
     other machines with the same configuration."""
     from rq import SimpleWorker
 
+    from . import cpu_priority
     from .reports.pdf import warm_up
     from .tasks import jobs, queue
 
@@ -576,6 +577,21 @@ def worker_command(
             raise click.ClickException("--idle needs PostgreSQL; on SQLite use --nice.")
         # Inherited by the PDF workers started below; lowering needs no privilege.
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    if nice or idle:
+        # With autogroups the priority ranks this process only within its session; the
+        # PDF workers carry it into sessions of their own as they start.
+        carried = cpu_priority.carry_into_session()
+        if carried == "not a session leader":
+            click.echo(
+                "Note: this worker shares its session (and, where Linux's autogroups are "
+                "on, its CPU share) with whatever else was started from it, so --nice or "
+                "--idle lowers it only against those. Its PDF workers are lowered against "
+                "the whole machine; start the worker with `setsid` (or from a service "
+                "manager) to lower it too.",
+                err=True,
+            )
+        elif carried.startswith("failed"):
+            click.echo(f"Warning: the session's CPU priority: {carried}.", err=True)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     app.config["RECONNECT_CLINIC_PDF_WORKERS"] = pdf_workers
     jobs.use_app(app)

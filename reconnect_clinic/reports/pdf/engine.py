@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from ... import cpu_priority
 from . import compat
 from .fetcher import PACKAGED_ASSETS, STYLESHEET, fetcher_class, read_packaged
 from .protocol import FONT_DIR_PREFIX, frame, read_frame
@@ -160,6 +161,10 @@ def worker_main(reply_fd: int) -> None:
     # Records go back to the parent with each reply, not to this process's stderr.
     logging.getLogger("weasyprint").propagate = False
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    # This process leads a session of its own: a priority lowered by its parent (a
+    # queue worker's --nice or --idle) counts against other sessions only once the
+    # session carries it too.
+    priority = cpu_priority.carry_into_session()
     try:
         engine = get_engine()
     except Exception as exc:
@@ -178,6 +183,7 @@ def worker_main(reply_fd: int) -> None:
                 "pid": os.getpid(),
                 "font_dir": str(compat.font_folder(engine.font_config)),
                 "font_subsetter": engine.font_subsetter,
+                "session_priority": priority,
             }
         )
     )

@@ -122,6 +122,7 @@ class _Worker:
         self._selector.register(self._out, selectors.EVENT_READ)
         self.ready = False
         self.font_dir: str | None = None
+        self.session_priority = ""
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -136,6 +137,13 @@ class _Worker:
         font_dir = str(header.get("font_dir") or "")
         if Path(font_dir).name.startswith(FONT_DIR_PREFIX):
             self.font_dir = font_dir
+        self.session_priority = str(header.get("session_priority", ""))
+        if self.session_priority.startswith("failed"):
+            # The worker renders, but a batch on it would slow the web as at nice 0.
+            log.warning(
+                "a PDF worker could not lower its session's CPU priority: %s",
+                self.session_priority,
+            )
         self.ready = True
         return header
 
