@@ -626,3 +626,41 @@ def test_an_unknown_filter_shows_the_open_cases(client: FlaskClient, app: Flask,
     make.couple(owner, label="Closed one", status="closed")
     login(client, owner.email)
     assert case_names(dashboard(client, "nonsense")) == ["Open one"]
+
+
+def test_a_case_measured_twice_without_a_schedule_shows_its_improvement(
+    client: FlaskClient, app: Flask, make
+) -> None:
+    """Only cases with a schedule or a repeated measure are loaded for the measures facts
+    (measures/queries.dashboard_measures): one with results and no schedule is among them."""
+    from datetime import UTC, datetime
+
+    from reconnect_clinic.measures.operations import store_measure_result
+    from reconnect_clinic.models import MeasureResult
+
+    owner = make.therapist()
+    couple = make.couple(owner, label="Measured twice", a="Sam", b="Alex")
+    make.couple(owner, label="Not measured")
+    first = datetime.now(UTC) - timedelta(days=60)
+    for points, band, at in (
+        ([2] * 7 + [1, 0], "moderately severe", first),
+        ([1] * 7 + [0, 0], "mild", first + timedelta(days=56)),
+    ):
+        store_measure_result(
+            MeasureResult(
+                partner_id=couple.partner_a.id,
+                instrument="phq9",
+                total=sum(points),
+                band=band,
+                flags=[],
+                item_points=points,
+                administered_at=at,
+            )
+        )
+    db_session().commit()
+    login(client, owner.email)
+    page = client.get("/clinic/").text
+    line = re.search(rf"/couples/{couple.id}.*?</li>\s*</ul>", page, re.S)
+    assert line is not None
+    assert "Sam: PHQ-9" in line.group(0)
+    assert "missed" not in line.group(0)

@@ -35,10 +35,10 @@ def test_the_dashboard_reads_without_a_transaction_and_other_pages_keep_theirs(a
     login(client, owner.email)
     # The therapist, the list (with its to-do counts), overdue homework (one grouped
     # statement: "overdue" is judged in Python by the homework's own rule), every case's
-    # risk rows, and the measures facts (measures/queries.dashboard_measures: the cases
-    # with their partners and therapist, schedules, administrations, session days,
-    # results of repeated measures, the last celebration sent).
-    assert _autocommit_per_query(app, client, "/clinic/") == [True] * 12
+    # risk rows, and the measures facts (measures/queries.dashboard_measures: schedules,
+    # results of repeated measures, administrations, session days, the cases concerned
+    # with their partners and therapist in one statement, the last celebration sent).
+    assert _autocommit_per_query(app, client, "/clinic/") == [True] * 10
     page = _autocommit_per_query(app, client, f"/clinic/couples/{couple.id}")
     assert page
     assert not any(page)  # the pooled connection is back in a transaction
