@@ -586,8 +586,16 @@ def worker_command(
                 "Note: this worker shares its session (and, where Linux's autogroups are "
                 "on, its CPU share) with whatever else was started from it, so --nice or "
                 "--idle lowers it only against those. Its PDF workers are lowered against "
-                "the whole machine; start the worker with `setsid` (or from a service "
-                "manager) to lower it too.",
+                "the whole machine; start the worker from a service manager (or with "
+                "`setsid -w`, which Ctrl+C then no longer stops) to lower it too.",
+                err=True,
+            )
+        elif carried == "no effect in a CPU cgroup":
+            click.echo(
+                "Note: this worker runs in a cgroup with the CPU controller on (a "
+                "container, or a systemd unit), where --nice and --idle rank it only "
+                "within that group; give the group a low CPU weight (systemd: "
+                "CPUWeight=idle) to keep the web quick beside it.",
                 err=True,
             )
         elif carried.startswith("failed"):

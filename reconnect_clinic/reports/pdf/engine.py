@@ -164,7 +164,10 @@ def worker_main(reply_fd: int) -> None:
     # This process leads a session of its own: a priority lowered by its parent (a
     # queue worker's --nice or --idle) counts against other sessions only once the
     # session carries it too.
-    priority = cpu_priority.carry_into_session()
+    try:
+        priority = cpu_priority.carry_into_session()
+    except Exception as exc:  # a worker that cannot lower itself still renders
+        priority = f"failed: {type(exc).__name__}: {exc}"
     try:
         engine = get_engine()
     except Exception as exc:
