@@ -344,6 +344,16 @@ def login(base: str) -> str:
     return cookie
 
 
+def timed_get(url: str, cookie: str) -> tuple[bool, float]:
+    """One dashboard request: whether it answered 200, and its seconds."""
+    started = time.perf_counter()
+    try:
+        ok = _get(url, cookie).status_code == 200
+    except requests.RequestException:
+        ok = False
+    return ok, time.perf_counter() - started
+
+
 def dashboard_latencies(
     url: str,
     cookie: str,
@@ -360,12 +370,7 @@ def dashboard_latencies(
 
     def client() -> None:
         while time.monotonic() < stop and not (until is not None and until.is_set()):
-            started = time.perf_counter()
-            try:
-                ok = _get(url, cookie).status_code == 200
-            except requests.RequestException:
-                ok = False
-            took = time.perf_counter() - started
+            ok, took = timed_get(url, cookie)
             with lock:
                 if ok:
                     latencies.append(took)
@@ -492,12 +497,7 @@ def batch_under_load(
         while time.monotonic() < stop_at and not done.is_set():
             with lock:
                 window_at_start, running = state["window"], state["running"]
-            began = time.perf_counter()
-            try:
-                ok = _get(url, cookie).status_code == 200
-            except requests.RequestException:
-                ok = False
-            took = time.perf_counter() - began
+            ok, took = timed_get(url, cookie)
             with lock:
                 if not ok:
                     errors[0] += 1
@@ -520,10 +520,9 @@ def batch_under_load(
             print(f"  (the batch outlasted {limit:g} s of load; the rest ran unloaded)")
         threads[0].join()
     finally:
-        pauser.resume()
         done.set()
-        threads[1].join()
-        pauser.resume()
+        threads[1].join()  # it resumes the workers as it ends
+        pauser.resume()  # should it not have started
     print(f"  {spanning[0]} answers spanned a change of window (counted as running)", flush=True)
     return by_state, errors[0], ended["seconds"], int(ended["failures"])
 

@@ -219,15 +219,7 @@ def test_a_pdf_worker_of_an_idle_worker_puts_its_own_session_last() -> None:
     }
 
 
-def test_nothing_is_done_where_autogroups_are_off(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    switch = tmp_path / "sched_autogroup_enabled"
-    switch.write_text("0\n")
-    group = tmp_path / "autogroup"
-    group.write_text("/autogroup-1 nice 0\n")
-    monkeypatch.setattr(cpu_priority, "AUTOGROUPS_ENABLED", switch)
-    monkeypatch.setattr(cpu_priority, "AUTOGROUP", group)
-    monkeypatch.setattr(cpu_priority, "own_priority", lambda: (10, False))
+def test_nothing_is_done_where_autogroups_are_off(fake_session: Path) -> None:
+    cpu_priority.AUTOGROUPS_ENABLED.write_text("0\n")
     assert cpu_priority.carry_into_session() == "no autogroups"
-    assert group.read_text() == "/autogroup-1 nice 0\n"
+    assert fake_session.read_text() == "/autogroup-1 nice 0\n"
